@@ -1,0 +1,131 @@
+"""Typed settings, read once from the environment and the instance folder.
+
+Every setting has a documented default (README.md, "Configuration"). The master secret lives in
+``instance/secret_key`` (mode 0600, created on first start); the Flask secret key and the receipt
+lookup key are derived from it, so one file is all an operator has to protect and back up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from crypto.params import HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_master_secret(instance_path: Path) -> bytes:
+    """Read the instance's master secret, creating it (mode 0600) on first start."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return bytes.fromhex(key_file.read_text().strip())
+
+
+def derive_subkey(master: bytes, purpose: str) -> bytes:
+    """Independent 32-byte keys from one master secret (BLAKE2b keyed hash, one purpose each)."""
+    return hashlib.blake2b(purpose.encode(), key=master, digest_size=32).digest()
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    storage_path: Path
+    master_secret: bytes = field(repr=False)
+    base_url: str = "http://127.0.0.1:8000"
+    onion_address: str = ""
+    max_file_bytes: int = 500 * 1024 * 1024
+    max_files: int = 10
+    max_text_chars: int = 20_000
+    reporter_kdf: KdfParams = REPORTER_KDF
+    handler_kdf: KdfParams = HANDLER_KDF
+    kdf_concurrency: int = 2
+    reporter_idle_minutes: int = 15
+    handler_idle_minutes: int = 30
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_mailbox_login: str = "30 per minute"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "meldkluis@localhost"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    notify_times: tuple[str, ...] = ("08:00", "16:00")
+    timezone: str = "Europe/Amsterdam"
+    secure_cookies: bool = False
+    testing: bool = False
+
+    @property
+    def flask_secret_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "flask-secret-key")
+
+    @property
+    def receipt_lookup_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "receipt-lookup")
+
+    @property
+    def csrf_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "csrf")
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> Settings:
+        instance = Path(os.environ.get("MELDKLUIS_INSTANCE", ROOT / "instance")).resolve()
+        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'meldkluis.db'}"
+        kdf_profile = os.environ.get("MELDKLUIS_KDF", "")
+        base_url = os.environ.get("MELDKLUIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+        settings = cls(
+            instance_path=instance,
+            database_url=normalize_database_url(database_url),
+            storage_path=Path(os.environ.get("MELDKLUIS_STORAGE", instance / "storage")).resolve(),
+            master_secret=load_master_secret(instance),
+            base_url=base_url,
+            onion_address=os.environ.get("MELDKLUIS_ONION_ADDRESS", ""),
+            max_file_bytes=_env_int("MELDKLUIS_MAX_FILE_MB", 500) * 1024 * 1024,
+            max_files=_env_int("MELDKLUIS_MAX_FILES", 10),
+            reporter_kdf=TEST_KDF if kdf_profile == "test" else REPORTER_KDF,
+            handler_kdf=TEST_KDF if kdf_profile == "test" else HANDLER_KDF,
+            kdf_concurrency=_env_int("MELDKLUIS_KDF_CONCURRENCY", 2),
+            reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
+            handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
+            ratelimit_storage_uri=os.environ.get("MELDKLUIS_RATELIMIT_STORAGE", "memory://"),
+            smtp_host=os.environ.get("MELDKLUIS_SMTP_HOST", ""),
+            smtp_port=_env_int("MELDKLUIS_SMTP_PORT", 25),
+            smtp_from=os.environ.get("MELDKLUIS_SMTP_FROM", "meldkluis@localhost"),
+            smtp_user=os.environ.get("MELDKLUIS_SMTP_USER", ""),
+            smtp_password=os.environ.get("MELDKLUIS_SMTP_PASSWORD", ""),
+            smtp_starttls=_env_bool("MELDKLUIS_SMTP_STARTTLS", False),
+            notify_times=tuple(
+                t.strip() for t in os.environ.get("MELDKLUIS_NOTIFY_TIMES", "08:00,16:00").split(",") if t.strip()
+            ),
+            secure_cookies=_env_bool("MELDKLUIS_SECURE_COOKIES", base_url.startswith("https://")),
+        )
+        return replace(settings, **overrides) if overrides else settings

@@ -1,0 +1,77 @@
+"""Languages: Dutch by default, English; chosen in the URL (`/nl/...`, `/en/...`), never stored.
+
+Dutch texts live in `app/i18n/nl/*.po` (one file per audience, so they can grow independently);
+they are merged and compiled into `app/translations/nl/LC_MESSAGES/messages.mo` when a source is
+newer than the compiled catalogue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import g, has_request_context, request, url_for
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+SOURCE_DIR = Path(__file__).parent / "i18n"
+COMPILED_DIR = Path(__file__).parent / "translations"
+
+
+def current_language() -> str:
+    """The URL's language: set by the route, or read from the path on error pages (no route matched)."""
+    lang = g.get("lang")
+    if lang is None and has_request_context():
+        lang = request.path.lstrip("/").split("/", 1)[0]
+        g.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+def language_links() -> list[tuple[str, str, str | None]]:
+    """(code, name, url or None for the current one) for the language switch of the page being shown.
+
+    Only GET pages get a link: a form's result page cannot be re-requested in another language.
+    """
+    current = current_language()
+    rule = request.url_rule if has_request_context() else None
+    switchable = rule is not None and "lang" in rule.arguments and request.method == "GET"
+    links: list[tuple[str, str, str | None]] = []
+    for code in LANGUAGES:
+        url = None
+        if code != current and switchable and request.endpoint:
+            url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+        links.append((code, LANGUAGE_NAMES[code], url))
+    return links
+
+
+def load_catalog(lang: str) -> Catalog:
+    """All sources of one language merged into one catalogue (later files do not override earlier)."""
+    merged = Catalog(locale=lang)
+    for source in sorted((SOURCE_DIR / lang).glob("*.po")):
+        with source.open("rb") as handle:
+            for message in read_po(handle, locale=lang):
+                if message.id and message.id not in merged:
+                    merged.add(message.id, message.string)
+    return merged
+
+
+def compile_catalogs() -> None:
+    """Compile the merged Dutch catalogue when any source is newer than the compiled file."""
+    for lang in LANGUAGES:
+        sources = list((SOURCE_DIR / lang).glob("*.po"))
+        if not sources:
+            continue
+        target = COMPILED_DIR / lang / "LC_MESSAGES" / "messages.mo"
+        newest = max(source.stat().st_mtime for source in sources)
+        if target.exists() and target.stat().st_mtime >= newest:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        with tmp.open("wb") as handle:
+            write_mo(handle, load_catalog(lang))
+        tmp.replace(target)

@@ -1,0 +1,92 @@
+"""Cases: one report, its reporter's mailbox credentials, and who may open it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, new_id
+from app.models.channel import Channel
+
+STATUSES = ("new", "acknowledged", "in_progress", "feedback_given", "closed")
+
+
+class Case(Base):
+    """A report and everything that follows from it.
+
+    Content lives only sealed under the case key: `report_sealed` (the answers, a JSON document) and
+    `identity_sealed` (only if the reporter chose to disclose). The reporter's mailbox is found by a
+    keyed hash of the receipt code; the passphrase never reaches the database, only the public key
+    and a digest of the authentication key derived from it. Dates a reporter's action creates are days.
+    """
+
+    __tablename__ = "case"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    receipt_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    reporter_public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    reporter_salt: Mapped[bytes] = mapped_column(LargeBinary)
+    reporter_auth_digest: Mapped[bytes] = mapped_column(LargeBinary)
+    reporter_failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    reporter_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channel.id"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    received_on: Mapped[date] = mapped_column(Date, index=True)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    feedback_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
+    purged_on: Mapped[date | None] = mapped_column(Date)
+    report_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Monotonic per-case counter for ordering messages within one day without exact times.
+    message_counter: Mapped[int] = mapped_column(Integer, default=0)
+
+    channel: Mapped[Channel] = relationship(lazy="joined")
+    participants: Mapped[list[Participant]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    exclusions: Mapped[list[CaseExclusion]] = relationship(cascade="all, delete-orphan")
+
+
+class Participant(Base):
+    """The case key sealed to one participant: a handler (`user_id`) or the reporter (`user_id` None)."""
+
+    __tablename__ = "participant"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    sealed_case_key: Mapped[bytes] = mapped_column(LargeBinary)
+    last_read_counter: Mapped[int] = mapped_column(Integer, default=0)
+
+    case: Mapped[Case] = relationship(back_populates="participants")
+
+
+class CaseExclusion(Base):
+    """A handler the reporter deselected: never given the case key, shown to the other handlers."""
+
+    __tablename__ = "case_exclusion"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ReporterSession(Base):
+    """A reporter logged in to their mailbox: their private key re-wrapped under a key only the cookie holds.
+
+    `expires_at` is the idle deadline; the row is deleted at logout or expiry, so no time of a
+    reporter's visit outlives the visit.
+    """
+
+    __tablename__ = "reporter_session"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

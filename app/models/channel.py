@@ -1,0 +1,63 @@
+"""Channels: the ways in a reporter chooses between (melding, klacht, question to the adviser)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, new_id
+from app.models.policy import DeadlinePolicy
+
+
+class Channel(Base):
+    """One channel: its texts (NL/EN), categories, deadline policy, retention and default recipients.
+
+    `categories` is a JSON list of {"slug", "nl", "en"}; a case stores the slug it was filed under.
+    """
+
+    __tablename__ = "channel"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # melding | klacht | vraag
+    name_nl: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_nl: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    categories: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    policy_id: Mapped[str] = mapped_column(ForeignKey("deadline_policy.id"))
+    retention_months: Mapped[int] = mapped_column(Integer, default=12)
+    acknowledgement_nl: Mapped[str] = mapped_column(Text, default="")
+    acknowledgement_en: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    policy: Mapped[DeadlinePolicy] = relationship(lazy="joined")
+    recipients: Mapped[list[ChannelRecipient]] = relationship(
+        back_populates="channel", cascade="all, delete-orphan"
+    )
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_nl
+
+    def description(self, lang: str) -> str:
+        return self.description_en if lang == "en" else self.description_nl
+
+    def category_name(self, slug: str, lang: str) -> str:
+        for category in self.categories:
+            if category["slug"] == slug:
+                return str(category["en" if lang == "en" else "nl"])
+        return slug
+
+
+class ChannelRecipient(Base):
+    """A handler who receives new cases of a channel by default."""
+
+    __tablename__ = "channel_recipient"
+
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+
+    channel: Mapped[Channel] = relationship(back_populates="recipients")

@@ -1,0 +1,130 @@
+"""Staff accounts: creation, activation (key pair and wraps), passwords and one-time links.
+
+Login, TOTP and sessions build on this in app/services/staff_auth.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from app.models import ROLES, OneTimeLink, User, utcnow
+from crypto.params import KdfParams
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+LINK_TTL = timedelta(hours=48)
+
+
+class AccountError(ValueError):
+    """A user-facing problem with an account operation (the message is safe to show)."""
+
+
+def password_hasher(params: KdfParams) -> PasswordHasher:
+    """argon2-cffi hasher for the stored login hash, with the same cost as the key derivation."""
+    return PasswordHasher(time_cost=params.opslimit, memory_cost=max(8, params.memlimit // 1024), parallelism=1)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).with_name("common_passwords.txt")
+    return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip())
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Length-based policy plus a list of common passwords (NIST 800-63B style, no composition rules)."""
+    problems: list[str] = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(str(_l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(str(_l("Use at most %(n)s characters.", n=MAX_PASSWORD_LENGTH)))
+    lowered = password.lower()
+    if lowered in _common_passwords() or (username and username.lower() in lowered):
+        problems.append(str(_l("This password is too common or contains your user name.")))
+    return problems
+
+
+def create_user(
+    session: Session, username: str, roles: list[str], *, display_name: str = "", email: str | None = None
+) -> User:
+    """Create an account that is not yet activated (no password, no keys)."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise AccountError(str(_l("A user name needs 1 to 64 characters.")))
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise AccountError(str(_l("This user name is already taken.")))
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise AccountError(str(_l("Choose at least one role: handler, compliance or admin.")))
+    user = User(username=username, display_name=display_name or username, email=email)
+    for role in ROLES:
+        setattr(user, f"is_{role}", role in roles)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def activate_user(session: Session, user: User, password: str, kdf: KdfParams) -> str:
+    """Set the password and make the X25519 key pair; returns the recovery key, shown exactly once.
+
+    The private key is stored wrapped twice: under Argon2id(password) and under the recovery key.
+    """
+    problems = password_problems(password, user.username)
+    if problems:
+        raise AccountError(" ".join(problems))
+    keypair = crypto.generate_keypair()
+    recovery_key = crypto.new_recovery_key()
+    user.kdf_salt = crypto.new_salt()
+    user.password_hash = password_hasher(kdf).hash(password)
+    user.public_key = keypair.public
+    user.private_key_by_password = crypto.wrap_private_key(
+        keypair.private, crypto.derive_password_key(password, user.kdf_salt, kdf), "password"
+    )
+    user.private_key_by_recovery = crypto.wrap_private_key(
+        keypair.private, crypto.recovery_key_to_bytes(recovery_key), "recovery"
+    )
+    session.flush()
+    return recovery_key
+
+
+def has_admin(session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.is_admin.is_(True)).limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    token: str
+    link: OneTimeLink
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def issue_link(session: Session, purpose: str, user: User | None = None, ttl: timedelta = LINK_TTL) -> IssuedLink:
+    """A one-time link token; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    link = OneTimeLink(
+        token_hash=_token_hash(token), purpose=purpose, user_id=user.id if user else None, expires_at=utcnow() + ttl
+    )
+    session.add(link)
+    session.flush()
+    return IssuedLink(token=token, link=link)
+
+
+def find_link(session: Session, token: str, purpose: str) -> OneTimeLink | None:
+    """The unused, unexpired link for this token, or None (the caller marks it used when done)."""
+    link = session.scalar(select(OneTimeLink).where(OneTimeLink.token_hash == _token_hash(token)))
+    if link is None or link.purpose != purpose or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    return link

@@ -1,0 +1,205 @@
+"""Shipped defaults: the organisation texts, the built-in deadline policies of LAW.md and four channels.
+
+`ensure_defaults()` runs after every `meldkluis db upgrade`; it only adds what is missing, so an
+admin's edits survive upgrades.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Channel, DeadlinePolicy, Organisation
+
+# Rule format (read only by app/services/clock.py): each rule makes one milestone.
+#   milestone: its kind; trigger: received | acknowledged | meeting_requested | closed
+#   days / months: the period after the trigger
+#   fallback: another trigger and period that applies while the main trigger has not happened;
+#             when both apply the earlier date wins (Wbk feedback without acknowledgement)
+#   retention: true = the period is the channel's retention setting
+BUILTIN_POLICIES: list[dict[str, Any]] = [
+    {
+        "slug": "wbk",
+        "name": "Wet bescherming klokkenluiders (Wbk)",
+        "description": "Acknowledge within 7 days of receipt; feedback within 3 months of the acknowledgement "
+        "(or 3 months and 7 days after receipt when no acknowledgement was sent). Wbk art. 2; Directive 2019/1937 art. 9.",
+        "rules": [
+            {"milestone": "acknowledge", "trigger": "received", "days": 7},
+            {
+                "milestone": "feedback",
+                "trigger": "acknowledged",
+                "months": 3,
+                "fallback": {"trigger": "received", "days": 7, "months": 3},
+                "disclosure_risk": True,
+            },
+            {"milestone": "meeting", "trigger": "meeting_requested", "days": 14},
+            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+        ],
+    },
+    {
+        "slug": "bestuursdecreet",
+        "name": "Bestuursdecreet (Vlaanderen)",
+        "description": "Acknowledge within 7 calendar days; feedback within 3 months. Bestuursdecreet art. III.60 ff.",
+        "rules": [
+            {"milestone": "acknowledge", "trigger": "received", "days": 7},
+            {"milestone": "feedback", "trigger": "acknowledged", "months": 3,
+             "fallback": {"trigger": "received", "days": 7, "months": 3}},
+            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+        ],
+    },
+    {
+        "slug": "be-private",
+        "name": "Belgium, private sector (law of 28 Nov 2022)",
+        "description": "Acknowledge within 7 days; feedback within 3 months.",
+        "rules": [
+            {"milestone": "acknowledge", "trigger": "received", "days": 7},
+            {"milestone": "feedback", "trigger": "acknowledged", "months": 3,
+             "fallback": {"trigger": "received", "days": 7, "months": 3}},
+            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+        ],
+    },
+    {
+        "slug": "klachtenregeling-2w",
+        "name": "Klachtenregeling: answer within two weeks",
+        "description": "The klachtenmanager responds within 14 days of receipt.",
+        "rules": [
+            {"milestone": "respond", "trigger": "received", "days": 14},
+            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+        ],
+    },
+    {
+        "slug": "awb-9",
+        "name": "Awb 9:11 (Dutch public bodies)",
+        "description": "Decide within 6 weeks of receipt (10 with an advisory committee), extendable by 4 weeks with a reason.",
+        "rules": [
+            {"milestone": "decide", "trigger": "received", "days": 42},
+            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+        ],
+    },
+]
+
+
+def _categories(*pairs: tuple[str, str, str]) -> list[dict[str, str]]:
+    return [{"slug": slug, "nl": nl, "en": en} for slug, nl, en in pairs]
+
+
+INTEGRITY_CATEGORIES = _categories(
+    ("fraude", "Fraude", "Fraud"),
+    ("corruptie", "Omkoping of corruptie", "Bribery or corruption"),
+    ("diefstal", "Diefstal of verduistering", "Theft or embezzlement"),
+    ("belangenverstrengeling", "Belangenverstrengeling, favoritisme", "Conflict of interest, favouritism"),
+    ("geschenken", "Geschenken, uitnodigingen, nevenactiviteiten", "Gifts, invitations, side activities"),
+    ("informatie", "Lekken of misbruik van vertrouwelijke informatie", "Leaking or misuse of confidential information"),
+    ("machtsmisbruik", "Misbruik van bevoegdheden", "Abuse of authority"),
+    ("regels", "Overtreding van wet- of regelgeving", "Breach of law or regulations"),
+    ("gevaar", "Gevaar voor veiligheid, gezondheid of milieu", "Danger to safety, health or the environment"),
+    ("cyber", "Informatiebeveiliging (cyber insecurity)", "Information security (cyber insecurity)"),
+    ("anders", "Anders", "Other"),
+)
+
+BEHAVIOUR_CATEGORIES = _categories(
+    ("seksuele-intimidatie", "Seksuele intimidatie", "Sexual harassment"),
+    ("intimidatie", "Intimidatie of machtsmisbruik", "Intimidation or abuse of power"),
+    ("agressie", "Agressie en geweld", "Aggression and violence"),
+    ("pesten", "Pesten", "Bullying"),
+    ("discriminatie", "Discriminatie", "Discrimination"),
+    ("online", "Ongewenst gebruik van e-mail, internet of sociale media", "Unwanted use of e-mail, internet or social media"),
+    ("anders", "Anders", "Other"),
+)
+
+QUESTION_CATEGORIES = _categories(
+    ("ongewenst-gedrag", "Ongewenst gedrag", "Unwanted behaviour"),
+    ("integriteit", "Integriteitsvraag", "Integrity question"),
+    ("melden", "Hoe meld ik iets?", "How do I report something?"),
+    ("anders", "Anders", "Other"),
+)
+
+BUILTIN_CHANNELS: list[dict[str, Any]] = [
+    {
+        "slug": "misstand", "kind": "melding", "policy": "wbk", "position": 1,
+        "name_nl": "Vermoeden van een misstand", "name_en": "Suspected wrongdoing",
+        "description_nl": "Een misstand raakt het maatschappelijk belang: een overtreding van de wet, gevaar voor "
+        "de volksgezondheid, de veiligheid of het milieu, of een onjuist functioneren van de organisatie. "
+        "Valt onder de Wet bescherming klokkenluiders.",
+        "description_en": "Wrongdoing that affects the public interest: a breach of the law, a danger to public "
+        "health, safety or the environment, or improper functioning of the organisation. Covered by the Dutch "
+        "Whistleblower Protection Act (Wbk).",
+        "categories": INTEGRITY_CATEGORIES,
+    },
+    {
+        "slug": "integriteit", "kind": "melding", "policy": "wbk", "position": 2,
+        "name_nl": "Integriteitsschending", "name_en": "Integrity violation",
+        "description_nl": "Iemand schendt de normen en waarden van de organisatie: fraude, diefstal, "
+        "belangenverstrengeling, lekken van informatie, misbruik van bevoegdheden.",
+        "description_en": "Someone breaches the organisation's norms and values: fraud, theft, conflicts of "
+        "interest, leaking information, abuse of authority.",
+        "categories": INTEGRITY_CATEGORIES,
+    },
+    {
+        "slug": "omgangsvormen", "kind": "klacht", "policy": "klachtenregeling-2w", "position": 3,
+        "name_nl": "Ongewenste omgangsvormen", "name_en": "Unwanted behaviour",
+        "description_nl": "Een klacht over gedrag dat u als grensoverschrijdend ervaart: seksuele intimidatie, "
+        "agressie, pesten, discriminatie.",
+        "description_en": "A complaint about behaviour you experience as crossing a line: sexual harassment, "
+        "aggression, bullying, discrimination.",
+        "categories": BEHAVIOUR_CATEGORIES,
+    },
+    {
+        "slug": "vertrouwenspersoon", "kind": "vraag", "policy": "klachtenregeling-2w", "position": 4,
+        "name_nl": "Vraag aan de vertrouwenspersoon", "name_en": "Question for the confidential adviser",
+        "description_nl": "Eerst in vertrouwen overleggen, zonder formele melding of klacht. U houdt zelf de regie.",
+        "description_en": "Talk in confidence first, without a formal report or complaint. You stay in control.",
+        "categories": QUESTION_CATEGORIES,
+    },
+]
+
+ACKNOWLEDGEMENT_NL = (
+    "Wij hebben uw bericht ontvangen en bevestigen hierbij de ontvangst. Wij behandelen het vertrouwelijk. "
+    "U kunt in deze brievenbus vragen van ons verwachten en op elk moment aanvullen wat u wilt. "
+    "U hoort uiterlijk binnen drie maanden wat wij met uw melding hebben gedaan."
+)
+ACKNOWLEDGEMENT_EN = (
+    "We have received your message and hereby acknowledge its receipt. We treat it confidentially. "
+    "You may find questions from us in this mailbox and you can add to your report at any time. "
+    "You will hear within three months at the latest what we have done with your report."
+)
+
+DEFAULT_ORGANISATION = {
+    "name": "Onze organisatie",
+    "intro_nl": "Hier kunt u veilig en anoniem een vermoeden van een misstand, een integriteitsschending of "
+    "ongewenst gedrag melden, of eerst een vraag stellen aan de vertrouwenspersoon.",
+    "intro_en": "Here you can safely and anonymously report suspected wrongdoing, an integrity violation or "
+    "unwanted behaviour, or first ask the confidential adviser a question.",
+    "adviser_name": "De vertrouwenspersoon",
+    "adviser_contact_nl": "Bereikbaar via de afdeling P&O of rechtstreeks per telefoon; zie het intranet.",
+    "adviser_contact_en": "Reachable through HR or directly by phone; see the intranet.",
+}
+
+
+def ensure_defaults(session: Session) -> None:
+    """Add the shipped organisation, policies and channels that are missing; never overwrite."""
+    if session.get(Organisation, 1) is None:
+        session.add(Organisation(id=1, **DEFAULT_ORGANISATION))
+    policies = {policy.slug: policy for policy in session.scalars(select(DeadlinePolicy))}
+    for spec in BUILTIN_POLICIES:
+        if spec["slug"] not in policies:
+            policy = DeadlinePolicy(builtin=True, shift_to_working_day=False, **spec)
+            session.add(policy)
+            policies[policy.slug] = policy
+    session.flush()
+    existing = set(session.scalars(select(Channel.slug)))
+    for spec in BUILTIN_CHANNELS:
+        if spec["slug"] in existing:
+            continue
+        values = {key: value for key, value in spec.items() if key != "policy"}
+        session.add(
+            Channel(
+                policy_id=policies[spec["policy"]].id,
+                acknowledgement_nl=ACKNOWLEDGEMENT_NL,
+                acknowledgement_en=ACKNOWLEDGEMENT_EN,
+                **values,
+            )
+        )
+    session.flush()

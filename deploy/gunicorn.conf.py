@@ -1,0 +1,21 @@
+"""gunicorn settings for Meldkluis (`make run` and production).
+
+No access log: its lines carry client addresses and exact times. The Server header says only
+"Meldkluis" (no version banner); every other security header is set by the app itself.
+"""
+
+import gunicorn.http.wsgi
+
+gunicorn.http.wsgi.SERVER = "Meldkluis"
+
+wsgi_app = "app:create_app()"
+workers = 2
+threads = 4
+worker_class = "gthread"
+timeout = 300
+accesslog = None
+errorlog = "-"
+loglevel = "warning"
+forwarded_allow_ips = "127.0.0.1"
+# Large uploads are streamed; the request body never sits in memory or in /tmp in plaintext.
+limit_request_field_size = 8190

@@ -1,0 +1,130 @@
+"""Shared fixtures, flaskr style: `settings`, `app`, `client`, `db_session`, `cli`.
+
+The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL points there. The schema is
+migrated once per run (in a private PostgreSQL schema, so runs never meet); after each test every
+table is emptied and the shipped defaults come back with the next app.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from app import create_app, db, migrate
+from app.config import Settings, load_master_secret, normalize_database_url
+from app.models import Base
+from app.services.defaults import ensure_defaults
+from crypto.params import TEST_KDF
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return normalize_database_url(url) if url.startswith(("postgres", "postgresql")) else None
+
+
+@contextmanager
+def empty_database(folder: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a private schema on the PostgreSQL server."""
+    pg = _postgres_url()
+    if pg is None:
+        yield f"sqlite:///{folder / f'meldkluis-{secrets.token_hex(4)}.db'}"
+        return
+    schema = f"mk_test_{secrets.token_hex(6)}"
+    admin = create_engine(pg)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in pg else "?"
+    try:
+        yield f"{pg}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for this test run."""
+    with empty_database(tmp_path_factory.mktemp("db")) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def scratch_database(tmp_path: Path) -> Iterator[str]:
+    """An empty, unmigrated database of the suite's kind, for migration tests."""
+    with empty_database(tmp_path) as url:
+        yield url
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    instance = tmp_path / "instance"
+    settings = Settings(
+        instance_path=instance,
+        database_url=database_url,
+        storage_path=instance / "storage",
+        master_secret=load_master_secret(instance),
+        reporter_kdf=TEST_KDF,
+        handler_kdf=TEST_KDF,
+        testing=True,
+    )
+    return replace(settings, **overrides) if overrides else settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    with db.session_scope(application) as session:
+        ensure_defaults(session)
+    yield application
+    _empty_all_tables(application)
+    db.engine_of(application).dispose()
+
+
+def _empty_all_tables(application: Flask) -> None:
+    engine = db.engine_of(application)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """A database session for calling services directly (commit as the service would)."""
+    with db.session_scope(app) as session:
+        yield session
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Runs `meldkluis` commands against the test instance and database."""
+    monkeypatch.setenv("MELDKLUIS_INSTANCE", str(settings.instance_path))
+    monkeypatch.setenv("MELDKLUIS_STORAGE", str(settings.storage_path))
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MELDKLUIS_KDF", "test")
+    return CliRunner()
