@@ -1,0 +1,203 @@
+"""Opening a case and reading or adding its sealed content.
+
+An `OpenCase` holds the case key for one request only: it is made from a participant's private key
+(handler or reporter) and dropped with the request. Every text is sealed under the case key with its
+place (case id, kind, row id) as associated data, so no ciphertext can be moved to another row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from app.models import Attachment, Case, Message, Note, Participant, User, new_id, utcnow
+
+# The kinds of sealed text, each bound into its ciphertext's associated data.
+REPORT = "report"
+IDENTITY = "identity"
+MESSAGE = "message"
+NOTE = "note"
+ATTACHMENT_NAME = "attachment-name"
+FILE_KEY = "file-key"
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """A case with its key, for the duration of one request."""
+
+    case: Case
+    key: bytes = field(repr=False)
+
+    def seal(self, kind: str, row_id: str, text: str) -> bytes:
+        return crypto.seal_text(self.key, text, case_id=self.case.id, kind=kind, row_id=row_id)
+
+    def open(self, kind: str, row_id: str, sealed: bytes) -> str:
+        return crypto.open_text(self.key, sealed, case_id=self.case.id, kind=kind, row_id=row_id)
+
+
+class NotAParticipant(LookupError):
+    """The user holds no sealed case key for this case (never shared, deselected, or purged)."""
+
+
+def open_as_handler(session: Session, case: Case, user_id: str, private_key: bytes) -> OpenCase:
+    participant = session.scalar(
+        select(Participant).where(Participant.case_id == case.id, Participant.user_id == user_id)
+    )
+    if participant is None:
+        raise NotAParticipant(case.id)
+    return OpenCase(case, crypto.open_case_key(participant.sealed_case_key, private_key, case.id))
+
+
+def open_as_reporter(session: Session, case: Case, private_key: bytes) -> OpenCase:
+    participant = session.scalar(
+        select(Participant).where(Participant.case_id == case.id, Participant.user_id.is_(None))
+    )
+    if participant is None:
+        raise NotAParticipant(case.id)
+    return OpenCase(case, crypto.open_case_key(participant.sealed_case_key, private_key, case.id))
+
+
+def add_participant(session: Session, opened: OpenCase, user: User) -> Participant:
+    """Seal the case key to a handler's public key (sharing a case; no content is re-encrypted)."""
+    if user.public_key is None:
+        raise ValueError("account is not activated")
+    existing = session.scalar(
+        select(Participant).where(Participant.case_id == opened.case.id, Participant.user_id == user.id)
+    )
+    if existing is not None:
+        return existing
+    participant = Participant(
+        case_id=opened.case.id,
+        user_id=user.id,
+        sealed_case_key=crypto.seal_case_key(opened.key, user.public_key, opened.case.id),
+    )
+    session.add(participant)
+    session.flush()
+    return participant
+
+
+def set_report(opened: OpenCase, fields: dict[str, str]) -> None:
+    """Seal the reporter's answers as one JSON document (one padded ciphertext leaks less than many)."""
+    opened.case.report_sealed = opened.seal(REPORT, opened.case.id, json.dumps(fields, ensure_ascii=False))
+
+
+def read_report(opened: OpenCase) -> dict[str, str]:
+    if opened.case.report_sealed is None:
+        return {}
+    loaded: dict[str, str] = json.loads(opened.open(REPORT, opened.case.id, opened.case.report_sealed))
+    return loaded
+
+
+def set_identity(opened: OpenCase, identity: str) -> None:
+    opened.case.identity_sealed = opened.seal(IDENTITY, opened.case.id, identity)
+    opened.case.anonymous = False
+
+
+def read_identity(opened: OpenCase) -> str | None:
+    if opened.case.identity_sealed is None:
+        return None
+    return opened.open(IDENTITY, opened.case.id, opened.case.identity_sealed)
+
+
+def add_message(
+    session: Session,
+    opened: OpenCase,
+    *,
+    author_kind: str,
+    body: str,
+    day: date,
+    kind: str = "message",
+    author_user_id: str | None = None,
+) -> Message:
+    """Append a sealed message to the case's thread (ordered by a per-case counter, not by time)."""
+    opened.case.message_counter += 1
+    message_id = new_id()
+    message = Message(
+        id=message_id,
+        case_id=opened.case.id,
+        counter=opened.case.message_counter,
+        author_kind=author_kind,
+        author_user_id=author_user_id,
+        kind=kind,
+        body_sealed=opened.seal(MESSAGE, message_id, body),
+        created_on=day,
+        read_by_reporter=author_kind == "reporter",
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def add_note(session: Session, opened: OpenCase, author_user_id: str, body: str) -> Note:
+    note_id = new_id()
+    note = Note(
+        id=note_id, case_id=opened.case.id, author_user_id=author_user_id,
+        body_sealed=opened.seal(NOTE, note_id, body), created_at=utcnow(),
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: str
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    id: str
+    counter: int
+    author_kind: str
+    author_user_id: str | None
+    kind: str
+    body: str
+    day: date
+    attachments: list[AttachmentInfo]
+
+
+def attachment_infos(session: Session, opened: OpenCase) -> dict[str | None, list[AttachmentInfo]]:
+    """Decrypted attachment names grouped by message id (None: attached to the report itself)."""
+    grouped: dict[str | None, list[AttachmentInfo]] = {}
+    rows = session.scalars(
+        select(Attachment).where(Attachment.case_id == opened.case.id).order_by(Attachment.created_on, Attachment.id)
+    )
+    for row in rows:
+        info = AttachmentInfo(row.id, opened.open(ATTACHMENT_NAME, row.id, row.name_sealed), row.size)
+        grouped.setdefault(row.message_id, []).append(info)
+    return grouped
+
+
+def read_thread(session: Session, opened: OpenCase) -> list[ThreadItem]:
+    """The decrypted thread, oldest first."""
+    attachments = attachment_infos(session, opened)
+    messages = session.scalars(
+        select(Message).where(Message.case_id == opened.case.id).order_by(Message.counter)
+    )
+    return [
+        ThreadItem(
+            id=m.id, counter=m.counter, author_kind=m.author_kind, author_user_id=m.author_user_id, kind=m.kind,
+            body=opened.open(MESSAGE, m.id, m.body_sealed), day=m.created_on, attachments=attachments.get(m.id, []),
+        )
+        for m in messages
+    ]
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    id: str
+    author_user_id: str | None
+    body: str
+    at: object
+
+
+def read_notes(session: Session, opened: OpenCase) -> list[NoteItem]:
+    notes = session.scalars(select(Note).where(Note.case_id == opened.case.id).order_by(Note.created_at))
+    return [NoteItem(n.id, n.author_user_id, opened.open(NOTE, n.id, n.body_sealed), n.created_at) for n in notes]
