@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
+export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test lint bench browser setup clean
 

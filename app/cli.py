@@ -80,7 +80,8 @@ def user_add(
             password = password_file.read_text().rstrip("\r\n")
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with app.test_request_context(), session_scope(app) as session:
+    # Operator commands speak English (the request context only selects the language of messages).
+    with app.test_request_context("/en/"), session_scope(app) as session:
         try:
             account = accounts.create_user(session, username, list(roles), display_name=display_name, email=email)
             if password is None:

@@ -1,0 +1,195 @@
+"""Offline export: a case as an encrypted bundle, and a handler's private key as a file.
+
+Both are JSON documents (UTF-8) that hold only ciphertext. The server builds a bundle without any private
+key: it copies the handler's sealed case key and the stored ciphertexts. Opening needs the handler's private
+key and nothing from the server. Everything in a bundle may be forged by whoever made it (anyone can seal to
+a public key), so open_bundle treats its contents as hostile and only returns what authenticated.
+"""
+
+import base64
+import binascii
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from crypto._format import opening
+from crypto.errors import DecryptionError
+from crypto.keys import public_key_of, recovery_key_to_bytes, unwrap_private_key, wrap_private_key
+from crypto.params import FORMAT_VERSION
+from crypto.seal import open_bytes, open_case_key, open_text
+from crypto.stream import decrypt_file
+
+BUNDLE_FORMAT = "meldkluis-bundle"
+KEY_FILE_FORMAT = "meldkluis-private-key"
+ATTACHMENT_NAME_KIND = "attachment-name"
+FILE_KEY_KIND = "file-key"
+
+
+@dataclass(frozen=True)
+class BundleText:
+    """One sealed text of the case, as stored: its kind, its row id and the seal_text ciphertext."""
+
+    kind: str
+    row_id: str
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One attachment, as stored: name and file key sealed under the case key, binding, encrypted stream."""
+
+    row_id: str
+    name_sealed: bytes
+    file_key_sealed: bytes
+    binding: bytes
+    data: bytes
+
+
+class OpenedText(NamedTuple):
+    """A text of an opened case."""
+
+    kind: str
+    row_id: str
+    text: str
+
+
+class OpenedFile(NamedTuple):
+    """An attachment of an opened case: its row id, its original name (unsafe as a path) and its bytes."""
+
+    row_id: str
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OpenedCase:
+    """The plaintext of a bundle. Files are held in memory: a bundle hands over one case, it is no archive."""
+
+    case_id: str
+    texts: list[OpenedText] = field(default_factory=list)
+    files: list[OpenedFile] = field(default_factory=list)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def write_bundle(
+    case_id: str, sealed_case_key: bytes, texts: Sequence[BundleText], files: Sequence[BundleFile]
+) -> bytes:
+    """Serialise the ciphertexts of a case as a bundle (UTF-8 JSON); the case key is sealed to the reader."""
+    document = {
+        "format": BUNDLE_FORMAT,
+        "version": FORMAT_VERSION,
+        "case_id": case_id,
+        "sealed_case_key": _b64(sealed_case_key),
+        "texts": [{"kind": t.kind, "row_id": t.row_id, "sealed": _b64(t.sealed)} for t in texts],
+        "files": [
+            {
+                "row_id": f.row_id,
+                "name_sealed": _b64(f.name_sealed),
+                "file_key_sealed": _b64(f.file_key_sealed),
+                "binding": _b64(f.binding),
+                "data": _b64(f.data),
+            }
+            for f in files
+        ],
+    }
+    return json.dumps(document, indent=1).encode("utf-8")
+
+
+def _load_document(data: bytes, expected_format: str) -> dict[str, Any]:
+    # Parse a JSON document of ours and check its format name and version.
+    with opening(f"not a {expected_format} file"):
+        document = json.loads(data.decode("utf-8"))
+    if not isinstance(document, dict) or document.get("format") != expected_format:
+        raise DecryptionError(f"not a {expected_format} file")
+    version = document.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise DecryptionError(f"unsupported {expected_format} version")
+    return document
+
+
+def _text(obj: Any, name: str) -> str:
+    value = obj.get(name) if isinstance(obj, dict) else None
+    if not isinstance(value, str):
+        raise DecryptionError(f"malformed file: missing or invalid {name!r}")
+    return value
+
+
+def _bytes(obj: Any, name: str) -> bytes:
+    try:
+        return base64.b64decode(_text(obj, name), validate=True)
+    except binascii.Error:
+        raise DecryptionError(f"malformed file: {name!r} is not base64") from None
+
+
+def _list(obj: dict[str, Any], name: str) -> list[Any]:
+    value = obj.get(name, [])
+    if not isinstance(value, list):
+        raise DecryptionError(f"malformed file: {name!r} is not a list")
+    return value
+
+
+def open_bundle(bundle_json: bytes, private_key: bytes) -> OpenedCase:
+    """Open every text and file of a bundle with the handler's private key; DecryptionError on any failure.
+
+    All-or-nothing: one item that fails to open fails the whole bundle, so a partial case is never shown.
+    """
+    document = _load_document(bundle_json, BUNDLE_FORMAT)
+    case_id = _text(document, "case_id")
+    case_key = open_case_key(_bytes(document, "sealed_case_key"), private_key, case_id)
+    opened = OpenedCase(case_id=case_id)
+    for item in _list(document, "texts"):
+        kind, row_id = _text(item, "kind"), _text(item, "row_id")
+        text = open_text(case_key, _bytes(item, "sealed"), case_id=case_id, kind=kind, row_id=row_id)
+        opened.texts.append(OpenedText(kind, row_id, text))
+    for item in _list(document, "files"):
+        row_id = _text(item, "row_id")
+        name_sealed, file_key_sealed = _bytes(item, "name_sealed"), _bytes(item, "file_key_sealed")
+        name = open_text(case_key, name_sealed, case_id=case_id, kind=ATTACHMENT_NAME_KIND, row_id=row_id)
+        file_key = open_bytes(case_key, file_key_sealed, case_id=case_id, kind=FILE_KEY_KIND, row_id=row_id)
+        plaintext = io.BytesIO()
+        decrypt_file(io.BytesIO(_bytes(item, "data")), plaintext, file_key, _bytes(item, "binding"))
+        opened.files.append(OpenedFile(row_id, name, plaintext.getvalue()))
+    return opened
+
+
+def export_private_key_file(private_key: bytes, recovery_key: str) -> bytes:
+    """A handler's private key wrapped under their recovery key, as a file to carry to an offline machine.
+
+    The public key is included in the clear so that the owner can check which key a file holds.
+    """
+    wrapped = wrap_private_key(private_key, recovery_key_to_bytes(recovery_key), "recovery")
+    document = {
+        "format": KEY_FILE_FORMAT,
+        "version": FORMAT_VERSION,
+        "public_key": _b64(public_key_of(private_key)),
+        "wrapped": _b64(wrapped),
+    }
+    return json.dumps(document, indent=1).encode("utf-8")
+
+
+def load_private_key_file(data: bytes, recovery_key: str) -> bytes:
+    """The private key from a key file; DecryptionError for a wrong recovery key or a damaged file."""
+    document = _load_document(data, KEY_FILE_FORMAT)
+    wrapping_key = recovery_key_to_bytes(recovery_key)
+    private_key = unwrap_private_key(_bytes(document, "wrapped"), wrapping_key, "recovery")
+    if "public_key" in document and _bytes(document, "public_key") != public_key_of(private_key):
+        raise DecryptionError("the key file's public key does not match its private key")
+    return private_key
+
+
+__all__ = [
+    "BundleFile",
+    "BundleText",
+    "OpenedCase",
+    "OpenedFile",
+    "OpenedText",
+    "export_private_key_file",
+    "load_private_key_file",
+    "open_bundle",
+    "write_bundle",
+]
