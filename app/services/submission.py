@@ -1,0 +1,294 @@
+"""Receiving a report: validate, create the case, seal everything, store the files, commit once.
+
+A `CaseDraft` exists before the first byte of a file arrives (random case id and case key), so the
+HTTP path can encrypt each upload while it streams in (app/services/upload.py). `finish_report()`
+turns a draft into a committed case; on any failure the draft's files are removed and the database
+rolled back, so nothing half-stored remains and no receipt is shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from app.config import Settings
+from app.models import Case, CaseExclusion, Channel, Participant, User, new_id, today
+from app.services import cases, clock, notify, storage
+from app.services.cases import OpenCase
+from app.services.storage import AttachmentWriter
+from app.services.upload import UploadedFile, file_too_large_message, safe_file_name
+
+COPY_CHUNK = 64 * 1024
+KDF_WAIT_SECONDS = 60
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the report form; `key` is the name under which the answer is sealed."""
+
+    key: str
+    label: object
+    hint: object
+    required: bool = False
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("what", _l("What happened?"), _l("Describe it in your own words. Facts help most."), required=True),
+    Question("when", _l("When did it happen?"), _l("A date or period, as far as you know.")),
+    Question("where", _l("Where did it happen?"), _l("Department, location or project.")),
+    Question("who", _l("Who is involved?"), _l("Names or roles. Only what is needed.")),
+    Question("how_known", _l("How do you know this?"), _l("For example: you saw it, it happened to you, "
+                                                             "or someone told you.")),
+    Question("ongoing", _l("Is it still going on?"), ""),
+    Question("evidence", _l("Is there evidence?"), _l("Describe documents or other proof, or where it can be "
+                                                         "found. You can add files below.")),
+)
+ONGOING_CHOICES: tuple[tuple[str, object], ...] = (
+    ("yes", _l("Yes")), ("no", _l("No")), ("unknown", _l("I don't know")),
+)
+
+
+class SubmissionError(ValueError):
+    """The report cannot be accepted as sent; `errors` maps a form field ("" for the form) to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("report not accepted")
+        self.errors = errors
+
+
+class KdfBusy(RuntimeError):
+    """Too many key derivations are running; the reporter should try again shortly."""
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    channel_slug: str
+    category: str
+    fields: dict[str, str]
+    recipient_ids: list[str] | None = None  # None: every recipient of the channel
+    identity: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the reporter sees once: the only copy of the receipt code and passphrase."""
+
+    case_id: str
+    reference: str
+    receipt_code: str = field(repr=False)
+    passphrase: str = field(repr=False)
+    reply_by: date | None
+
+
+@functools.cache
+def _kdf_gate(size: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(max(1, size))
+
+
+def derive_reporter_keys(passphrase: str, salt: bytes, settings: Settings) -> crypto.ReporterKeys:
+    """Argon2id for an anonymous endpoint: at most `settings.kdf_concurrency` runs at once."""
+    gate = _kdf_gate(settings.kdf_concurrency)
+    if not gate.acquire(timeout=KDF_WAIT_SECONDS):
+        raise KdfBusy()
+    try:
+        return crypto.derive_reporter_keys(passphrase, salt, settings.reporter_kdf)
+    finally:
+        gate.release()
+
+
+@dataclass(frozen=True)
+class ChannelRecipientInfo:
+    user_id: str
+    display_name: str
+
+
+def active_channels(session: Session) -> list[Channel]:
+    return list(session.scalars(select(Channel).where(Channel.active.is_(True)).order_by(Channel.position)))
+
+
+def find_channel(session: Session, slug: str) -> Channel | None:
+    return session.scalar(select(Channel).where(Channel.slug == slug, Channel.active.is_(True)))
+
+
+def channel_recipients(session: Session, channel: Channel) -> list[ChannelRecipientInfo]:
+    """The handlers who would receive a report on this channel (activated accounts only: others hold no key)."""
+    users = session.scalars(
+        select(User)
+        .where(User.id.in_([r.user_id for r in channel.recipients]), User.active.is_(True),
+               User.public_key.is_not(None))
+        .order_by(User.display_name, User.id)
+    )
+    return [ChannelRecipientInfo(u.id, u.display_name or u.username) for u in users]
+
+
+@dataclass
+class CaseDraft:
+    """A case that exists only as an id and a key while its files stream in."""
+
+    opened: OpenCase
+    storage_root: Path
+    files: list[UploadedFile] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, settings: Settings) -> CaseDraft:
+        return cls(OpenCase(Case(id=new_id()), crypto.new_case_key()), settings.storage_path)
+
+    def begin_file(self) -> AttachmentWriter:
+        return storage.begin_attachment(self.storage_root, self.opened)
+
+    def discard(self) -> None:
+        """Remove every file written for this draft (finished or not)."""
+        for uploaded in self.files:
+            uploaded.writer.abort()
+        self.files.clear()
+
+
+def validate_report(session: Session, settings: Settings, report: ReportInput,
+                    file_count: int = 0) -> tuple[Channel, list[ChannelRecipientInfo], list[str]]:
+    """Check the report; returns its channel, the channel's recipients and the selected recipient ids."""
+    errors: dict[str, list[str]] = {}
+    channel = find_channel(session, report.channel_slug)
+    if channel is None:
+        raise SubmissionError({"": [str(_l("This channel does not exist (any more). Choose another one."))]})
+    if report.category not in {c["slug"] for c in channel.categories}:
+        errors.setdefault("category", []).append(str(_l("Choose a subject.")))
+    limit = settings.max_text_chars
+    for question in QUESTIONS:
+        value = report.fields.get(question.key, "")
+        if question.required and not value.strip():
+            errors.setdefault(question.key, []).append(str(_l("Please answer this question.")))
+        if len(value) > limit:
+            errors.setdefault(question.key, []).append(
+                str(_l("This text is too long: at most %(n)s characters, you wrote %(m)s.", n=limit, m=len(value))))
+    if report.fields.get("ongoing", "") not in {"", *(code for code, _ in ONGOING_CHOICES)}:
+        errors.setdefault("ongoing", []).append(str(_l("Choose one of the answers.")))
+    unknown = set(report.fields) - {q.key for q in QUESTIONS}
+    if unknown:
+        errors.setdefault("", []).append(str(_l("The form contained unexpected fields. Please send it again.")))
+    if report.identity is not None and len(report.identity) > limit:
+        errors.setdefault("identity", []).append(
+            str(_l("This text is too long: at most %(n)s characters, you wrote %(m)s.",
+                   n=limit, m=len(report.identity))))
+    if file_count > settings.max_files:
+        errors.setdefault("files", []).append(str(_l("You can add at most %(n)s files.", n=settings.max_files)))
+    recipients = channel_recipients(session, channel)
+    all_ids = [r.user_id for r in recipients]
+    selected = all_ids if report.recipient_ids is None else [i for i in all_ids if i in set(report.recipient_ids)]
+    if report.recipient_ids is not None and set(report.recipient_ids) - set(all_ids):
+        errors.setdefault("recipients", []).append(str(_l("Choose recipients from the list.")))
+    if recipients and not selected:
+        errors.setdefault("recipients", []).append(str(_l("Leave at least one person selected.")))
+    if errors:
+        raise SubmissionError(errors)
+    return channel, recipients, selected
+
+
+def _new_reference(session: Session) -> str:
+    while True:
+        reference = "MK-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if session.scalar(select(Case.id).where(Case.reference == reference)) is None:
+            return reference
+
+
+def finish_report(session: Session, settings: Settings, draft: CaseDraft, report: ReportInput,
+                  *, day: date | None = None) -> Receipt:
+    """Validate and commit the drafted case with its sealed report, files and participants.
+
+    Commits exactly once. Any failure (validation, KDF, storage, database) removes the draft's files and
+    rolls back, then re-raises.
+    """
+    day = day or today()
+    try:
+        channel, _recipients, selected = validate_report(session, settings, report, len(draft.files))
+        identity = (report.identity or "").strip()
+        receipt_code = crypto.new_receipt_code()
+        passphrase = crypto.new_passphrase()
+        salt = crypto.new_salt()
+        keys = derive_reporter_keys(passphrase, salt, settings)
+        case = draft.opened.case
+        case.reference = _new_reference(session)
+        case.receipt_hash = crypto.receipt_lookup_hash(receipt_code, settings.receipt_lookup_key)
+        case.reporter_public_key = keys.public
+        case.reporter_salt = salt
+        case.reporter_auth_digest = crypto.auth_key_digest(keys.auth_key)
+        case.reporter_failed_logins = 0
+        case.channel_id = channel.id
+        case.channel = channel
+        case.category = report.category
+        case.status = "new"
+        case.anonymous = True
+        case.received_on = day
+        case.message_counter = 0
+        session.add(case)
+        session.flush()
+        opened = draft.opened
+        session.add(Participant(case_id=case.id, user_id=None,
+                                sealed_case_key=crypto.seal_case_key(opened.key, keys.public, case.id)))
+        for user_id in selected:
+            user = session.get(User, user_id)
+            assert user is not None and user.public_key is not None
+            session.add(Participant(case_id=case.id, user_id=user.id,
+                                    sealed_case_key=crypto.seal_case_key(opened.key, user.public_key, case.id)))
+        for recipient in _recipients:
+            if recipient.user_id not in selected:
+                session.add(CaseExclusion(case_id=case.id, user_id=recipient.user_id))
+        cases.set_report(opened, {q.key: report.fields.get(q.key, "") for q in QUESTIONS})
+        if identity:
+            cases.set_identity(opened, identity)
+        for uploaded in draft.files:
+            uploaded.writer.finish(session, name=uploaded.name, author_kind="reporter", day=day)
+        session.flush()
+        clock.on_received(session, case)
+        reply_by = clock.next_promised_date(session, case)
+        notify.queue_notification(session, selected, "new_case")
+        session.commit()
+    except BaseException:
+        session.rollback()
+        draft.discard()
+        raise
+    return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by)
+
+
+def add_file(draft: CaseDraft, settings: Settings, name: str, source: BinaryIO) -> None:
+    """Encrypt one file from a readable source into the draft (service path; HTTP streams via upload.py)."""
+    if len(draft.files) >= settings.max_files:
+        raise SubmissionError({"files": [str(_l("You can add at most %(n)s files.", n=settings.max_files))]})
+    writer = draft.begin_file()
+    size = 0
+    try:
+        while chunk := source.read(COPY_CHUNK):
+            size += len(chunk)
+            if size > settings.max_file_bytes:
+                raise SubmissionError({"files": [file_too_large_message(settings.max_file_bytes)]})
+            writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    draft.files.append(UploadedFile(writer, name, size))
+
+
+def submit_report(session: Session, settings: Settings, report: ReportInput,
+                  files: Sequence[tuple[str, BinaryIO]] = (), *, day: date | None = None) -> Receipt:
+    """Create a case from plain values (the core of the submit page; tests and tools call it directly)."""
+    draft = CaseDraft.start(settings)
+    try:
+        if len(files) > settings.max_files:
+            raise SubmissionError({"files": [str(_l("You can add at most %(n)s files.", n=settings.max_files))]})
+        for name, source in files:
+            add_file(draft, settings, safe_file_name(name), source)
+    except BaseException:
+        draft.discard()
+        raise
+    return finish_report(session, settings, draft, report, day=day)

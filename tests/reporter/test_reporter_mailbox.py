@@ -1,0 +1,167 @@
+"""The mailbox service: uniform login failures, backoff, sessions that expire, and the reporter's actions."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from app.models import Case, Message, Milestone, PendingNotification, ReporterSession, utcnow
+from app.services import cases, mailbox, submission
+from app.services.mailbox import LoginFailed
+from app.services.upload import UploadedFile
+
+from .conftest import count_rows, sample_report
+
+
+@pytest.fixture
+def receipt(app: Flask, db_session: Session, settings):  # type: ignore[no-untyped-def]
+    return submission.submit_report(db_session, settings, sample_report(), [("a.txt", io.BytesIO(b"first file"))])
+
+
+def count_kdf(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    real = crypto.derive_reporter_keys
+
+    def counting(*args: object) -> crypto.ReporterKeys:
+        calls[0] += 1
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(crypto, "derive_reporter_keys", counting)
+    return calls
+
+
+def test_every_failed_login_runs_the_kdf_once_and_fails_alike(db_session: Session, settings, receipt,  # type: ignore[no-untyped-def]
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = count_kdf(monkeypatch)
+    unknown = crypto.new_receipt_code()
+    for code, words in [(unknown, receipt.passphrase), ("not a code", "x"), (receipt.receipt_code, "wrong words")]:
+        before = calls[0]
+        with pytest.raises(LoginFailed) as raised:
+            mailbox.login(db_session, settings, code, words)
+        assert calls[0] == before + 1
+        assert str(raised.value) == ""
+
+
+def test_login_opens_a_session_whose_key_only_the_cookie_holds(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    result = mailbox.login(db_session, settings, receipt.receipt_code.lower().replace("-", " "), receipt.passphrase)
+    row = db_session.get(ReporterSession, result.session_id)
+    assert row is not None and row.case_id == receipt.case_id
+    session_key = result.cookie_value.split(".", 1)[1]
+    assert session_key.encode() not in row.wrapped_private_key
+    opened = mailbox.resume(db_session, settings, result.cookie_value)
+    assert opened is not None and opened.case.id == receipt.case_id
+    assert mailbox.resume(db_session, settings, result.session_id + ".AAAA") is None
+    assert mailbox.resume(db_session, settings, "garbage") is None
+    mailbox.logout(db_session, result.session_id)
+    assert mailbox.resume(db_session, settings, result.cookie_value) is None
+
+
+def test_idle_sessions_expire_and_are_deleted(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    start = utcnow()
+    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=start)
+    later = start + timedelta(minutes=settings.reporter_idle_minutes - 1)
+    assert mailbox.resume(db_session, settings, result.cookie_value, now=later) is not None  # slides
+    much_later = later + timedelta(minutes=settings.reporter_idle_minutes + 1)
+    assert mailbox.resume(db_session, settings, result.cookie_value, now=much_later) is None
+    assert db_session.get(ReporterSession, result.session_id) is None
+
+
+def test_backoff_locks_a_mailbox_for_a_growing_time(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    for _ in range(mailbox.FREE_ATTEMPTS):
+        with pytest.raises(LoginFailed):
+            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", now=now)
+    case = db_session.get(Case, receipt.case_id)
+    assert case is not None and case.reporter_locked_until == now + mailbox.FIRST_LOCK
+    with pytest.raises(LoginFailed):  # even the right passphrase is refused while locked
+        mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=now)
+    after = now + mailbox.FIRST_LOCK + timedelta(seconds=1)
+    with pytest.raises(LoginFailed):
+        mailbox.login(db_session, settings, receipt.receipt_code, "wrong again", now=after)
+    db_session.refresh(case)
+    assert case.reporter_locked_until == after + 2 * mailbox.FIRST_LOCK
+    later = after + 3 * mailbox.FIRST_LOCK
+    mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=later)
+    db_session.refresh(case)
+    assert case.reporter_failed_logins == 0 and case.reporter_locked_until is None
+    assert mailbox.lock_period(40) == mailbox.LONGEST_LOCK
+
+
+def logged_in(db_session: Session, settings, receipt) -> mailbox.Mailbox:  # type: ignore[no-untyped-def]
+    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase)
+    opened = mailbox.resume(db_session, settings, result.cookie_value)
+    assert opened is not None
+    return opened
+
+
+def test_reply_with_a_file_and_reading_the_mailbox(db_session: Session, settings, receipt, add_recipient) -> None:  # type: ignore[no-untyped-def]
+    box = logged_in(db_session, settings, receipt)
+    from app.services import storage
+
+    writer = storage.begin_attachment(settings.storage_path, box.opened)
+    writer.write(b"second file")
+    mailbox.post_reply(db_session, settings, box, "Nog een aanvulling.", [UploadedFile(writer, "extra.txt", 11)],
+                       day=date(2026, 2, 1))
+    handler_message = cases.add_message(db_session, box.opened, author_kind="handler", body="Dank u.", day=date.today())
+    db_session.commit()
+    view = mailbox.read_mailbox(db_session, box, "nl")
+    assert view.report["what"] == sample_report().fields["what"]
+    assert [f.name for f in view.report_files] == ["a.txt"]
+    assert [(t.author_kind, t.body) for t in view.thread] == [("reporter", "Nog een aanvulling."), ("handler", "Dank u.")]
+    assert [f.name for f in view.thread[0].attachments] == ["extra.txt"]
+    db_session.refresh(handler_message)
+    assert handler_message.read_by_reporter
+    download = mailbox.download(db_session, settings, box, view.thread[0].attachments[0].id)
+    assert download is not None and b"".join(download.chunks) == b"second file"
+    assert "attachment;" in download.content_disposition
+
+
+def test_reply_notifies_the_handlers(db_session: Session, settings, add_recipient) -> None:  # type: ignore[no-untyped-def]
+    alice = add_recipient("alice")
+    receipt = submission.submit_report(db_session, settings, sample_report())
+    db_session.query(PendingNotification).delete()
+    db_session.commit()
+    box = logged_in(db_session, settings, receipt)
+    mailbox.post_reply(db_session, settings, box, "Hallo", [])
+    assert set(db_session.scalars(select(PendingNotification.user_id))) == {alice}
+    with pytest.raises(mailbox.MailboxError):
+        mailbox.post_reply(db_session, settings, box, "   ", [])
+    with pytest.raises(mailbox.MailboxError):
+        mailbox.post_reply(db_session, settings, box, "x" * (settings.max_text_chars + 1), [])
+
+
+def test_meeting_request_starts_the_meeting_milestone(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    box = logged_in(db_session, settings, receipt)
+    mailbox.request_meeting(db_session, settings, box, "phone", "Na 17 uur", day=date(2026, 3, 2))
+    message = db_session.scalars(select(Message).where(Message.case_id == receipt.case_id)).one()
+    assert message.kind == "meeting_request" and message.created_on == date(2026, 3, 2)
+    kinds = set(db_session.scalars(select(Milestone.kind).where(Milestone.case_id == receipt.case_id)))
+    assert "meeting" in kinds
+    with pytest.raises(mailbox.MailboxError):
+        mailbox.request_meeting(db_session, settings, box, "carrier pigeon", "")
+
+
+def test_identity_disclosed_later(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    box = logged_in(db_session, settings, receipt)
+    mailbox.disclose_identity(db_session, settings, box, "Piet, 06-12345678")
+    view = mailbox.read_mailbox(db_session, box, "en")
+    assert view.identity == "Piet, 06-12345678"
+    assert view.thread[-1].kind == "identity_disclosed" and "Piet" not in view.thread[-1].body
+    case = db_session.get(Case, receipt.case_id)
+    assert case is not None and not case.anonymous
+
+
+def test_download_of_another_case_is_refused(app: Flask, db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    other = submission.submit_report(db_session, settings, sample_report(), [("b.txt", io.BytesIO(b"other"))])
+    box = logged_in(db_session, settings, receipt)
+    from app.models import Attachment
+
+    foreign = db_session.scalars(select(Attachment).where(Attachment.case_id == other.case_id)).one()
+    assert mailbox.download(db_session, settings, box, foreign.id) is None
+    assert count_rows(app, Case) == 2
