@@ -276,7 +276,7 @@ def test_storage_failure_mid_upload_shows_an_error_and_leaves_nothing(app: Flask
 
     def failing_write(self: storage.AttachmentWriter, data: bytes) -> None:
         written[0] += 1
-        if written[0] > 3:
+        if written[0] > 1:  # the second file's first write
             raise OSError("disk full")
         real_write(self, data)
 
@@ -287,7 +287,7 @@ def test_storage_failure_mid_upload_shows_an_error_and_leaves_nothing(app: Flask
     assert response.status_code == 500
     assert "receipt-code" not in html and "Er is niets opgeslagen" in html
     assert nothing_stored(app)
-    assert written[0] > 3
+    assert written[0] > 1
 
 
 def test_database_failure_at_commit_leaves_no_files(app: Flask, client: FlaskClient,
