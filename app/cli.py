@@ -121,3 +121,160 @@ def register_app_commands(app: Flask) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- handler side: notifications, offline export, recovery (app/services/notify.py, export.py, staff_auth.py) ---
+
+
+@main.command("notify")
+def notify_command() -> None:
+    """Send the queued content-free notices (run from a timer at MELDKLUIS_NOTIFY_TIMES, e.g. 08:00 and 16:00)."""
+    from app.models import utcnow
+    from app.services.notify import flush_notifications
+
+    app = _app()
+    with session_scope(app) as session:
+        sent = flush_notifications(session, app.config["MELDKLUIS"], utcnow())
+    click.echo(f"{sent} notice(s) sent")
+
+
+@main.command("export-case")
+@click.argument("reference")
+@click.option("--user", "username", required=True, help="The handler whose key will open the bundle.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_case_command(reference: str, username: str, out_file: Path) -> None:
+    """Write an encrypted bundle of one case; open it offline with `python -m crypto.open`."""
+    import os
+
+    from app.services.export import ExportRefused, export_case
+
+    app = _app()
+    with session_scope(app) as session:
+        try:
+            bundle = export_case(session, app.config["MELDKLUIS"], reference.strip().upper(), username)
+        except ExportRefused as error:
+            raise click.ClickException("no such case for this user") from error
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(bundle)
+    click.echo(f"bundle written to {out_file}")
+
+
+@user.command("restore")
+@click.argument("username")
+@click.option("--reset-totp", is_flag=True, help="Also forget the authenticator; the next login enrols a new one.")
+def user_restore(username: str, reset_totp: bool) -> None:
+    """Restore access with the recovery key: set a new password (no case is re-encrypted)."""
+    from app.services import accounts, staff_auth
+
+    app = _app()
+    recovery_key = click.prompt("Recovery key", hide_input=True)
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with app.test_request_context(), session_scope(app) as session:
+        try:
+            staff_auth.restore_access(session, app.config["MELDKLUIS"], username, recovery_key, password, password,
+                                      reset_totp=reset_totp)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"access restored for {username}" + ("; two-step login is set up at the next login" if reset_totp else ""))
+
+
+@user.command("export-key")
+@click.argument("username")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def user_export_key(username: str, out_file: Path) -> None:
+    """Write the private key file for offline opening (needs the recovery key, which also locks the file)."""
+    import os
+
+    from sqlalchemy import select
+
+    import crypto
+    from app.models import User
+    from app.services import accounts, staff_auth
+
+    app = _app()
+    recovery_key = click.prompt("Recovery key", hide_input=True)
+    with app.test_request_context(), session_scope(app) as session:
+        account = session.scalar(select(User).where(User.username == username))
+        if account is None:
+            raise click.ClickException("no such user")
+        try:
+            private_key = staff_auth.private_key_from_recovery(account, recovery_key)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from error
+        data = crypto.export_private_key_file(private_key, recovery_key)
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    click.echo(f"private key file written to {out_file}")
+
+
+# --- clock: deadlines, retention, legal hold (app/services/clock.py, reminders.py, retention.py) ---------
+
+
+@main.command("deadlines")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(0, 366),
+              help="List open milestones due within this many days (and every overdue one).")
+@click.option("--no-mail", is_flag=True, help="Only list; send and record no reminders.")
+def deadlines_command(days: int, no_mail: bool) -> None:
+    """List due and overdue milestones, mail content-free reminders; exit 1 when something is overdue."""
+    from app.services import clock, reminders
+
+    app = _app()
+    settings: Settings = app.config["MELDKLUIS"]
+    today = clock.today()
+    with app.app_context(), session_scope(app) as session:
+        run = reminders.run_deadlines(session, settings, today, days, send=not no_mail)
+    for item in run.items:
+        state = "OVERDUE" if item.days_left < 0 else f"due in {item.days_left} day(s)"
+        click.echo(f"{item.due_on.isoformat()}  {item.reference}  {item.channel}  {item.kind}  {state}")
+    click.echo(f"{len(run.items)} milestone(s) listed, {run.overdue} overdue; "
+               f"{run.handler_mails} reminder mail(s) and {run.summary_mails} summary mail(s) sent.")
+    if not no_mail and not settings.smtp_host:
+        click.echo("No SMTP server configured (MELDKLUIS_SMTP_HOST): no mail sent.", err=True)
+    for username in run.failures:
+        click.echo(f"could not mail {username}; will retry on the next run", err=True)
+    sys.exit(1 if run.overdue else 0)
+
+
+@main.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only list the cases that would be purged.")
+def purge_command(dry_run: bool) -> None:
+    """Destroy the content and keys of closed cases past their channel's retention period (not on legal hold)."""
+    from app.services import clock, retention
+
+    app = _app()
+    settings: Settings = app.config["MELDKLUIS"]
+    with app.app_context(), session_scope(app) as session:
+        purged = retention.purge(session, settings.storage_path, clock.today(), dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    for candidate in purged:
+        click.echo(f"{verb} {candidate.reference} (closed {candidate.closed_on.isoformat()}, "
+                   f"retention ended {candidate.purge_after.isoformat()})")
+    click.echo(f"{len(purged)} case(s) {verb}.")
+
+
+@main.command("legal-hold")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why (shown to compliance; never the report's content).")
+@click.option("--clear", is_flag=True, help="Lift the legal hold instead of setting it.")
+def legal_hold_command(reference: str, reason: str, clear: bool) -> None:
+    """Put a case on legal hold (purge skips it) or lift the hold; both are audited."""
+    from sqlalchemy import select
+
+    from app.models import Case
+    from app.services import retention
+
+    app = _app()
+    with app.app_context(), session_scope(app) as session:
+        case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+        if case is None:
+            raise click.ClickException(f"no case with reference {reference}")
+        try:
+            if clear:
+                retention.clear_legal_hold(session, case, reason, None)
+            else:
+                retention.set_legal_hold(session, case, reason, None)
+        except retention.LegalHoldError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"legal hold {'lifted from' if clear else 'set on'} {case.reference}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, new_id
@@ -21,6 +22,10 @@ class Milestone(Base):
     kind: Mapped[str] = mapped_column(String(32))
     due_on: Mapped[date] = mapped_column(Date, index=True)
     done_on: Mapped[date | None] = mapped_column(Date)
+    # The date of the event that started the clock (e.g. the day the reporter asked for a meeting).
+    triggered_on: Mapped[date | None] = mapped_column(Date)
+    # Extensions applied to this milestone (e.g. Awb 9:11 "committee", "extension"); reasons are audited.
+    extensions: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class ReminderSent(Base):

@@ -13,69 +13,61 @@ from sqlalchemy.orm import Session
 
 from app.models import Channel, DeadlinePolicy, Organisation
 
-# Rule format (read only by app/services/clock.py): each rule makes one milestone.
-#   milestone: its kind; trigger: received | acknowledged | meeting_requested | closed
-#   days / months: the period after the trigger
-#   fallback: another trigger and period that applies while the main trigger has not happened;
-#             when both apply the earlier date wins (Wbk feedback without acknowledgement)
-#   retention: true = the period is the channel's retention setting
+# Rule format: see app/services/clock.py (the only reader). Each rule makes one milestone.
+_RETENTION = {"milestone": "retention_review", "trigger": "closed", "retention": True, "done_by": ["purged"]}
+_ACK_7_FEEDBACK_3M = [
+    {"milestone": "acknowledge", "trigger": "received", "days": 7, "done_by": ["acknowledged"]},
+    {
+        "milestone": "feedback", "trigger": "acknowledged", "months": 3,
+        "fallback": {"trigger": "received", "days": 7, "months": 3}, "done_by": ["feedback"],
+    },
+]
 BUILTIN_POLICIES: list[dict[str, Any]] = [
     {
         "slug": "wbk",
         "name": "Wet bescherming klokkenluiders (Wbk)",
         "description": "Acknowledge within 7 days of receipt; feedback within 3 months of the acknowledgement "
-        "(or 3 months and 7 days after receipt when no acknowledgement was sent). Wbk art. 2; Directive 2019/1937 art. 9.",
+        "(or 3 months after the 7th day when no acknowledgement was sent; the earlier date wins), no extension; "
+        "a meeting within 14 days of the request. Wbk art. 2; Directive 2019/1937 art. 9 and 15(1)(a).",
         "rules": [
-            {"milestone": "acknowledge", "trigger": "received", "days": 7},
-            {
-                "milestone": "feedback",
-                "trigger": "acknowledged",
-                "months": 3,
-                "fallback": {"trigger": "received", "days": 7, "months": 3},
-                "disclosure_risk": True,
-            },
-            {"milestone": "meeting", "trigger": "meeting_requested", "days": 14},
-            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+            _ACK_7_FEEDBACK_3M[0],
+            {**_ACK_7_FEEDBACK_3M[1], "disclosure_risk": True},
+            {"milestone": "meeting", "trigger": "meeting_requested", "days": 14, "done_by": ["meeting_held"]},
+            _RETENTION,
         ],
     },
     {
         "slug": "bestuursdecreet",
         "name": "Bestuursdecreet (Vlaanderen)",
         "description": "Acknowledge within 7 calendar days; feedback within 3 months. Bestuursdecreet art. III.60 ff.",
-        "rules": [
-            {"milestone": "acknowledge", "trigger": "received", "days": 7},
-            {"milestone": "feedback", "trigger": "acknowledged", "months": 3,
-             "fallback": {"trigger": "received", "days": 7, "months": 3}},
-            {"milestone": "retention_review", "trigger": "closed", "retention": True},
-        ],
+        "rules": [*_ACK_7_FEEDBACK_3M, _RETENTION],
     },
     {
         "slug": "be-private",
         "name": "Belgium, private sector (law of 28 Nov 2022)",
         "description": "Acknowledge within 7 days; feedback within 3 months.",
-        "rules": [
-            {"milestone": "acknowledge", "trigger": "received", "days": 7},
-            {"milestone": "feedback", "trigger": "acknowledged", "months": 3,
-             "fallback": {"trigger": "received", "days": 7, "months": 3}},
-            {"milestone": "retention_review", "trigger": "closed", "retention": True},
-        ],
+        "rules": [*_ACK_7_FEEDBACK_3M, _RETENTION],
     },
     {
         "slug": "klachtenregeling-2w",
         "name": "Klachtenregeling: answer within two weeks",
-        "description": "The klachtenmanager responds within 14 days of receipt.",
+        "description": "The klachtenmanager responds within 14 days of receipt (organisation's complaints procedure).",
         "rules": [
-            {"milestone": "respond", "trigger": "received", "days": 14},
-            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+            {"milestone": "respond", "trigger": "received", "days": 14, "done_by": ["acknowledged", "feedback"]},
+            _RETENTION,
         ],
     },
     {
         "slug": "awb-9",
         "name": "Awb 9:11 (Dutch public bodies)",
-        "description": "Decide within 6 weeks of receipt (10 with an advisory committee), extendable by 4 weeks with a reason.",
+        "description": "Decide within 6 weeks of receipt; 10 weeks with an advisory committee; extendable once "
+        "by 4 weeks with a recorded reason.",
         "rules": [
-            {"milestone": "decide", "trigger": "received", "days": 42},
-            {"milestone": "retention_review", "trigger": "closed", "retention": True},
+            {
+                "milestone": "decide", "trigger": "received", "days": 42, "done_by": ["feedback", "closed"],
+                "extensions": [{"slug": "committee", "days": 28}, {"slug": "extension", "days": 28}],
+            },
+            _RETENTION,
         ],
     },
 ]

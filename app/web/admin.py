@@ -1,7 +1,190 @@
-"""Admin pages."""
+"""Admin pages: accounts and invitations, channel recipients and texts, organisation texts.
+
+Admins see configuration only, never content (the case pages refuse anyone without the handler role).
+Deadline policies are edited in app/web/admin_policies.py, which adds its views to this blueprint.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.db import get_session
+from app.forms import BaseForm
+from app.models import ROLES, Channel, Organisation, User
+from app.services import accounts, administration
+from app.services.staff_auth import current_staff, require_role, settings_of_app
 
 bp = Blueprint("admin", __name__)
+
+ROLE_LABELS = {"handler": _l("Handler"), "compliance": _l("Compliance officer"), "admin": _l("Admin")}
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(BaseForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Name shown to colleagues"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail address for notifications"), validators=[Optional(), Length(max=320)])
+    roles = CheckboxesField(_l("Roles"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+
+
+class EditUserForm(BaseForm):
+    display_name = StringField(_l("Name shown to colleagues"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail address for notifications"), validators=[Optional(), Length(max=320)])
+    roles = CheckboxesField(_l("Roles"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+    active = BooleanField(_l("May log in"))
+
+
+class ChannelForm(BaseForm):
+    recipients = CheckboxesField(_l("Handlers who receive new cases"), choices=[], validate_choice=False)
+    acknowledgement_nl = TextAreaField(_l("Acknowledgement text (Dutch)"), validators=[Length(max=5000)])
+    acknowledgement_en = TextAreaField(_l("Acknowledgement text (English)"), validators=[Length(max=5000)])
+
+
+class OrganisationForm(BaseForm):
+    name = StringField(_l("Name of the organisation"), validators=[DataRequired(), Length(max=200)])
+    intro_nl = TextAreaField(_l("Introduction on the start page (Dutch)"), validators=[Length(max=5000)])
+    intro_en = TextAreaField(_l("Introduction on the start page (English)"), validators=[Length(max=5000)])
+    adviser_name = StringField(_l("Confidential adviser"), validators=[Length(max=200)])
+    adviser_contact_nl = TextAreaField(_l("How to reach the adviser (Dutch)"), validators=[Length(max=5000)])
+    adviser_contact_en = TextAreaField(_l("How to reach the adviser (English)"), validators=[Length(max=5000)])
+
+
+class ActionForm(BaseForm):
+    pass
+
+
+def _activation_url(token: str) -> str:
+    return f"{settings_of_app().base_url}{url_for('handler.activate', token=token)}"
+
+
+def _render(template: str, **context: Any) -> str:
+    return render_template(template, staff=current_staff(), role_labels=ROLE_LABELS, **context)
+
+
+@bp.get("/")
+@require_role("admin")
+def overview() -> str:
+    session = get_session()
+    users = list(session.scalars(select(User).order_by(User.username)))
+    channels = list(session.scalars(select(Channel).order_by(Channel.position)))
+    return _render("admin/overview.html", users=users, channels=channels, action_form=ActionForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require_role("admin")
+def new_user() -> str:
+    form = UserForm()
+    error = None
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            invitation = administration.invite(session, _staff(), form.username.data or "", form.roles.data or [],
+                                               form.display_name.data or "", form.email.data)
+        except accounts.AccountError as problem:
+            session.rollback()
+            error = str(problem)
+        else:
+            session.commit()
+            return _render("admin/invitation.html", user=invitation.user, url=_activation_url(invitation.token))
+    return _render("admin/user_new.html", form=form, error=error)
+
+
+@bp.route("/users/<user_id>", methods=["GET", "POST"])
+@require_role("admin")
+def edit_user(user_id: str) -> Any:
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    form = EditUserForm(data={"display_name": user.display_name, "email": user.email, "roles": user.roles,
+                              "active": user.active})
+    error = None
+    if form.validate_on_submit():
+        try:
+            administration.update_user(session, _staff(), user, form.roles.data or [], bool(form.active.data),
+                                       form.display_name.data or "", form.email.data)
+        except accounts.AccountError as problem:
+            session.rollback()
+            error = str(problem)
+        else:
+            session.commit()
+            return redirect(url_for("admin.overview"))
+    return _render("admin/user_edit.html", form=form, user=user, error=error, action_form=ActionForm())
+
+
+@bp.post("/users/<user_id>/invite")
+@require_role("admin")
+def reinvite(user_id: str) -> Any:
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation = administration.reinvite(session, _staff(), user)
+    except accounts.AccountError:
+        session.rollback()
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    session.commit()
+    return _render("admin/invitation.html", user=user, url=_activation_url(invitation.token))
+
+
+@bp.route("/channels/<slug>", methods=["GET", "POST"])
+@require_role("admin")
+def edit_channel(slug: str) -> Any:
+    session = get_session()
+    channel = session.scalar(select(Channel).where(Channel.slug == slug)) or abort(404)
+    form = ChannelForm(data={"recipients": [r.user_id for r in channel.recipients],
+                             "acknowledgement_nl": channel.acknowledgement_nl,
+                             "acknowledgement_en": channel.acknowledgement_en})
+    form.recipients.choices = [
+        SelectChoice(u.id, u.display_name)
+        for u in session.scalars(select(User).where(User.is_handler.is_(True)).order_by(User.display_name))
+    ]
+    if form.validate_on_submit():
+        administration.set_channel(session, _staff(), channel, form.recipients.data or [],
+                                   form.acknowledgement_nl.data or "", form.acknowledgement_en.data or "")
+        session.commit()
+        return redirect(url_for("admin.overview"))
+    return _render("admin/channel.html", form=form, channel=channel)
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@require_role("admin")
+def organisation() -> Any:
+    session = get_session()
+    current = session.get(Organisation, 1)
+    form = OrganisationForm(obj=current)
+    error = None
+    if form.validate_on_submit():
+        try:
+            administration.set_organisation(session, _staff(), {
+                key: str(getattr(form, key).data or "") for key in (
+                    "name", "intro_nl", "intro_en", "adviser_name", "adviser_contact_nl", "adviser_contact_en")
+            })
+        except accounts.AccountError as problem:
+            session.rollback()
+            error = str(problem)
+        else:
+            session.commit()
+            return redirect(url_for("admin.overview"))
+    return _render("admin/organisation.html", form=form, error=error)
+
+
+def _staff() -> Any:
+    staff = current_staff()
+    assert staff is not None
+    return staff
+
+
+# Deadline policies (the clock engineer's module) register their views on this blueprint here, once it exists:
+from app.web import admin_policies  # noqa: E402,F401

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 00:09:00.698588
+Create Date: 2026-11-23 00:26:07.524918
 """
 
 import sqlalchemy as sa
@@ -254,6 +254,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("done_on", sa.Date(), nullable=True),
+        sa.Column("triggered_on", sa.Date(), nullable=True),
+        sa.Column("extensions", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["case.id"], name=op.f("fk_milestone_case_id_case"), ondelete="CASCADE"
         ),

@@ -1,0 +1,371 @@
+"""What a handler does with a case: the inbox, reading a case, and every action on it (each audited).
+
+Content is decrypted for one request only, from the `OpenCase` the handler's session key made possible.
+Dates are always the server's date in the organisation's time zone (`clock.today()`, checked again by the
+clock): a handler cannot back-date anything.
+Audit events record who, what and when, never content.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from math import ceil
+from urllib.parse import quote
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models import (
+    STATUSES,
+    Attachment,
+    AuditEvent,
+    Case,
+    CaseExclusion,
+    Channel,
+    Milestone,
+    Participant,
+    User,
+)
+from app.services import cases, clock, notify, storage
+from app.services.cases import AttachmentInfo, NoteItem, OpenCase, ThreadItem
+from app.services.staff_auth import Staff
+
+OUTCOMES = ("founded", "partly_founded", "unfounded", "referred", "withdrawn", "not_investigated")
+OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
+NOT_DEADLINES = ("retention_review",)
+PER_PAGE = 50
+
+
+class CaseNotFound(LookupError):
+    """No such case, or this handler holds no key for it (the two look the same)."""
+
+
+class CaseForbidden(PermissionError):
+    """A staff member without the handler role: compliance and admin open no content."""
+
+
+class ActionRefused(ValueError):
+    """An action that cannot be done now; the message is safe to show."""
+
+
+def audit(session: Session, staff: Staff, case: Case | None, action: str, detail: str = "") -> None:
+    session.add(AuditEvent(user_id=staff.user.id, case_id=case.id if case else None, action=action, detail=detail))
+
+
+# --- inbox ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    reference: str
+    channel: str
+    category: str
+    status: str
+    received_on: date
+    acknowledged_on: date | None
+    next_milestone: str | None
+    next_due: date | None
+    overdue: bool
+    unread: bool
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    page: int
+    pages: int
+    total: int
+
+
+def inbox(
+    session: Session, user_id: str, lang: str, today: date, *, status: str = "", channel: str = "",
+    category: str = "", page: int = 1,
+) -> InboxPage:
+    """The handler's cases, nearest open milestone first (cases without one last), with filters and paging."""
+    open_milestones = and_(Milestone.done_on.is_(None), Milestone.kind.not_in(NOT_DEADLINES))
+    next_due = (
+        select(Milestone.case_id, func.min(Milestone.due_on).label("due"))
+        .where(open_milestones)
+        .group_by(Milestone.case_id)
+        .subquery()
+    )
+    query = (
+        select(Case, Participant.last_read_counter, next_due.c.due)
+        .join(Participant, and_(Participant.case_id == Case.id, Participant.user_id == user_id))
+        .outerjoin(next_due, next_due.c.case_id == Case.id)
+        .where(Case.purged_on.is_(None))
+    )
+    if status in STATUSES:
+        query = query.where(Case.status == status)
+    if channel:
+        query = query.join(Channel, Channel.id == Case.channel_id).where(Channel.slug == channel)
+    if category:
+        query = query.where(Case.category == category)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, ceil(total / PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        query.order_by(next_due.c.due.is_(None), next_due.c.due, Case.received_on, Case.reference)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    kinds = _next_kinds(session, {row[0].id: row[2] for row in rows})
+    return InboxPage(
+        rows=[
+            InboxRow(
+                reference=case.reference,
+                channel=case.channel.name(lang),
+                category=case.channel.category_name(case.category, lang),
+                status=case.status,
+                received_on=case.received_on,
+                acknowledged_on=case.acknowledged_on,
+                next_milestone=kinds.get(case.id),
+                next_due=due,
+                overdue=due is not None and due < today,
+                unread=case.message_counter > last_read,
+            )
+            for case, last_read, due in rows
+        ],
+        page=page,
+        pages=pages,
+        total=total,
+    )
+
+
+def _next_kinds(session: Session, due_by_case: dict[str, date | None]) -> dict[str, str]:
+    wanted = {case_id: due for case_id, due in due_by_case.items() if due is not None}
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    for case_id, kind, due in session.execute(
+        select(Milestone.case_id, Milestone.kind, Milestone.due_on)
+        .where(Milestone.case_id.in_(wanted), Milestone.done_on.is_(None))
+        .order_by(Milestone.kind)
+    ):
+        if due == wanted[case_id] and case_id not in found:
+            found[case_id] = kind
+    return found
+
+
+# --- reading a case ----------------------------------------------------------------------------------
+
+
+def open_case(session: Session, staff: Staff, reference: str) -> OpenCase:
+    """The case with its key for this request; CaseForbidden for non-handlers, CaseNotFound otherwise."""
+    if not staff.has("handler"):
+        raise CaseForbidden(reference)
+    case = session.scalar(select(Case).where(Case.reference == reference, Case.purged_on.is_(None)))
+    if case is None:
+        raise CaseNotFound(reference)
+    try:
+        return cases.open_as_handler(session, case, staff.user.id, staff.private_key)
+    except cases.NotAParticipant as error:
+        raise CaseNotFound(reference) from error
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything the case page shows, decrypted for this request."""
+
+    case: Case
+    report: dict[str, str]
+    identity: str | None
+    report_files: list[AttachmentInfo]
+    thread: list[ThreadItem]
+    notes: list[NoteItem]
+    handlers: list[User]
+    deselected: list[User]
+    share_candidates: list[User]
+    milestones: list[Milestone]
+    names: dict[str | None, str]
+    acknowledgement_text: str
+
+
+def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str) -> CaseView:
+    """Decrypt the case for its page and mark its thread as read by this handler (audited as a view)."""
+    case = opened.case
+    handlers = list(
+        session.scalars(
+            select(User).join(Participant, Participant.user_id == User.id)
+            .where(Participant.case_id == case.id).order_by(User.display_name)
+        )
+    )
+    deselected = list(
+        session.scalars(
+            select(User).join(CaseExclusion, CaseExclusion.user_id == User.id)
+            .where(CaseExclusion.case_id == case.id).order_by(User.display_name)
+        )
+    )
+    excluded_ids = {u.id for u in deselected} | {u.id for u in handlers}
+    candidates = [
+        u for u in session.scalars(
+            select(User).where(User.is_handler.is_(True), User.active.is_(True), User.public_key.is_not(None))
+            .order_by(User.display_name)
+        )
+        if u.id not in excluded_ids
+    ]
+    names: dict[str | None, str] = {u.id: u.display_name for u in session.scalars(select(User))}
+    thread = cases.read_thread(session, opened)
+    participant = session.scalar(
+        select(Participant).where(Participant.case_id == case.id, Participant.user_id == staff.user.id)
+    )
+    if participant is not None:
+        participant.last_read_counter = case.message_counter
+    audit(session, staff, case, "case_viewed")
+    return CaseView(
+        case=case,
+        report=cases.read_report(opened),
+        identity=cases.read_identity(opened),
+        report_files=cases.attachment_infos(session, opened).get(None, []),
+        thread=thread,
+        notes=cases.read_notes(session, opened),
+        handlers=handlers,
+        deselected=deselected,
+        share_candidates=candidates,
+        milestones=list(
+            session.scalars(select(Milestone).where(Milestone.case_id == case.id).order_by(Milestone.due_on))
+        ),
+        names=names,
+        acknowledgement_text=case.channel.acknowledgement_en if lang == "en" else case.channel.acknowledgement_nl,
+    )
+
+
+# --- actions -----------------------------------------------------------------------------------------
+
+
+def _checked_text(settings: Settings, text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ActionRefused(str(_l("Write a text first.")))
+    if len(text) > settings.max_text_chars:
+        raise ActionRefused(str(_l("Use at most %(n)s characters.", n=settings.max_text_chars)))
+    return text
+
+
+def _require_open(case: Case) -> None:
+    if case.status == "closed":
+        raise ActionRefused(str(_l("This case is closed.")))
+
+
+def _post_message(session: Session, opened: OpenCase, staff: Staff, body: str, day: date, kind: str) -> None:
+    cases.add_message(session, opened, author_kind="handler", body=body, day=day, kind=kind,
+                      author_user_id=staff.user.id)
+    participant = session.scalar(
+        select(Participant).where(Participant.case_id == opened.case.id, Participant.user_id == staff.user.id)
+    )
+    if participant is not None:
+        participant.last_read_counter = opened.case.message_counter
+
+
+def acknowledge(session: Session, settings: Settings, opened: OpenCase, staff: Staff, text: str, day: date) -> None:
+    """Send the acknowledgement of receipt to the reporter's mailbox and meet the acknowledge milestone."""
+    case = opened.case
+    _require_open(case)
+    if case.acknowledged_on is not None:
+        raise ActionRefused(str(_l("This case was acknowledged already.")))
+    _post_message(session, opened, staff, _checked_text(settings, text), day, "acknowledgement")
+    if case.status == "new":
+        case.status = "acknowledged"
+    clock.on_acknowledged(session, case, day)
+    audit(session, staff, case, "acknowledged")
+
+
+def reply(session: Session, settings: Settings, opened: OpenCase, staff: Staff, text: str, day: date) -> None:
+    """A message to the reporter."""
+    _require_open(opened.case)
+    _post_message(session, opened, staff, _checked_text(settings, text), day, "message")
+    if opened.case.status in ("new", "acknowledged"):
+        opened.case.status = "in_progress"
+    audit(session, staff, opened.case, "replied")
+
+
+def record_feedback(
+    session: Session, settings: Settings, opened: OpenCase, staff: Staff, text: str, day: date
+) -> None:
+    """The feedback message: what was done with the report; meets the feedback (or respond/decide) milestone."""
+    case = opened.case
+    _require_open(case)
+    _post_message(session, opened, staff, _checked_text(settings, text), day, "feedback")
+    case.status = "feedback_given"
+    clock.on_feedback(session, case, day)
+    audit(session, staff, case, "feedback_recorded")
+
+
+def add_note(session: Session, settings: Settings, opened: OpenCase, staff: Staff, text: str) -> None:
+    """An internal note, for the case's handlers only."""
+    cases.add_note(session, opened, staff.user.id, _checked_text(settings, text))
+    audit(session, staff, opened.case, "note_added")
+
+
+def set_status(session: Session, opened: OpenCase, staff: Staff, status: str) -> None:
+    """Move an open case between the open statuses (closing has its own action, with an outcome)."""
+    _require_open(opened.case)
+    if status not in OPEN_STATUSES:
+        raise ActionRefused(str(_l("Choose a status.")))
+    opened.case.status = status
+    audit(session, staff, opened.case, "status_changed", status)
+
+
+def close(session: Session, opened: OpenCase, staff: Staff, outcome: str, day: date) -> None:
+    """Close the case with an outcome; the retention period starts today."""
+    case = opened.case
+    _require_open(case)
+    if outcome not in OUTCOMES:
+        raise ActionRefused(str(_l("Choose an outcome.")))
+    case.status = "closed"
+    case.outcome = outcome
+    clock.on_closed(session, case, day)
+    audit(session, staff, case, "closed", outcome)
+
+
+def share(session: Session, opened: OpenCase, staff: Staff, user_id: str) -> None:
+    """Seal the case key to another handler; never to one the reporter deselected."""
+    case = opened.case
+    target = session.get(User, user_id)
+    if target is None or not target.is_handler or not target.active or target.public_key is None:
+        raise ActionRefused(str(_l("Choose a handler.")))
+    if session.get(CaseExclusion, (case.id, target.id)) is not None:
+        raise ActionRefused(str(_l("The reporter deselected this handler: the case cannot be shared with them.")))
+    cases.add_participant(session, opened, target)
+    notify.queue_notification(session, [target.id], "new_case")
+    audit(session, staff, case, "shared", target.id)
+
+
+def attachment_download(
+    session: Session, settings: Settings, opened: OpenCase, staff: Staff, attachment_id: str
+) -> tuple[str, Iterator[bytes]]:
+    """An attachment's safe file name and its decrypted stream (CaseNotFound for another case's file)."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != opened.case.id:
+        raise CaseNotFound(attachment_id)
+    name, chunks = storage.read_attachment(settings.storage_path, opened, attachment)
+    audit(session, staff, opened.case, "attachment_downloaded")
+    return safe_filename(name), chunks
+
+
+def safe_filename(name: str) -> str:
+    """One plain file name: no path, no control or bidi characters, never empty."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] not in "CZ"
+                   or ch == " ")
+    name = name.strip().lstrip(".")[:150]
+    return name or "attachment"
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
+    ascii_name = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def channel_choices(session: Session, lang: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(slug, name, [(category slug, name)]) of every channel, for the inbox filters."""
+    return [
+        (c.slug, c.name(lang), [(cat["slug"], c.category_name(cat["slug"], lang)) for cat in c.categories])
+        for c in session.scalars(select(Channel).order_by(Channel.position))
+    ]

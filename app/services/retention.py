@@ -1,0 +1,129 @@
+"""Retention: after closing plus the channel's retention period, a case's content and keys are destroyed.
+
+What goes: the report, identity, messages, notes, attachments (files and rows), every wrapped case key
+(so no backup of a handler's or reporter's key opens what remains), the reporter's credentials and
+sessions. What stays: the register row (channel, category, dates, milestones, status, outcome). A case
+on legal hold is never purged. SQLite runs with secure_delete, so freed pages are overwritten.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Attachment,
+    AuditEvent,
+    Case,
+    Message,
+    Note,
+    Participant,
+    ReporterSession,
+)
+from app.services import clock
+from app.services.storage import delete_stored_file
+
+
+class LegalHoldError(ValueError):
+    def __init__(self, message: object) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PurgeCandidate:
+    case_id: str
+    reference: str
+    closed_on: date
+    purge_after: date
+
+
+def purge_due_on(case: Case) -> date | None:
+    """The first day the case may be purged (None while it is open)."""
+    if case.closed_on is None:
+        return None
+    return case.closed_on + relativedelta(months=case.channel.retention_months)
+
+
+def purge_candidates(session: Session, on: date) -> list[PurgeCandidate]:
+    """Closed, not yet purged, not on legal hold, and past closed_on + the channel's retention months."""
+    cases = session.scalars(
+        select(Case).where(Case.closed_on.is_not(None), Case.purged_on.is_(None), Case.legal_hold.is_(False))
+        .order_by(Case.closed_on)
+    )
+    found: list[PurgeCandidate] = []
+    for case in cases:
+        after = purge_due_on(case)
+        if after is not None and after <= on:
+            assert case.closed_on is not None
+            found.append(PurgeCandidate(case.id, case.reference, case.closed_on, after))
+    return found
+
+
+def purge_case(session: Session, storage_root: Path, case: Case, on: date) -> None:
+    """Destroy the case's content and keys; keep the register row."""
+    if case.legal_hold:
+        raise LegalHoldError(_l("This case is on legal hold."))
+    storage_keys = list(session.scalars(select(Attachment.storage_key).where(Attachment.case_id == case.id)))
+    for table in (Attachment, Message, Note, Participant, ReporterSession):
+        session.execute(delete(table).where(table.case_id == case.id))  # type: ignore[attr-defined]
+    case.report_sealed = None
+    case.identity_sealed = None
+    # The receipt code's hash must stay unique: replace it by random bytes that match no receipt code.
+    case.receipt_hash = secrets.token_bytes(32)
+    case.reporter_public_key = b""
+    case.reporter_salt = b""
+    case.reporter_auth_digest = b""
+    case.purged_on = on
+    session.add(AuditEvent(user_id=None, case_id=case.id, action="case_purged", detail=""))
+    session.flush()
+    clock.recompute(session, case)
+    session.flush()
+    for key in storage_keys:
+        delete_stored_file(storage_root, key)
+
+
+def purge(session: Session, storage_root: Path, on: date, *, dry_run: bool = False) -> list[PurgeCandidate]:
+    """Purge every case past its retention period (files are removed after the rows are gone)."""
+    candidates = purge_candidates(session, on)
+    if not dry_run:
+        for candidate in candidates:
+            case = session.get(Case, candidate.case_id)
+            assert case is not None
+            purge_case(session, storage_root, case, on)
+    return candidates
+
+
+def set_legal_hold(session: Session, case: Case, reason: str, user_id: str | None) -> None:
+    """Keep a case from being purged (e.g. pending proceedings); the reason is shown to compliance."""
+    reason = reason.strip()
+    if not reason:
+        raise LegalHoldError(_l("Give a reason for the legal hold."))
+    if len(reason) > 200:
+        raise LegalHoldError(_l("Keep the reason under 200 characters."))
+    if case.purged_on is not None:
+        raise LegalHoldError(_l("This case was already purged."))
+    case.legal_hold = True
+    case.legal_hold_reason = reason
+    session.add(AuditEvent(user_id=user_id, case_id=case.id, action="legal_hold_set", detail=reason))
+    session.flush()
+
+
+def clear_legal_hold(session: Session, case: Case, reason: str, user_id: str | None) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise LegalHoldError(_l("Give a reason for lifting the legal hold."))
+    if not case.legal_hold:
+        raise LegalHoldError(_l("This case is not on legal hold."))
+    case.legal_hold = False
+    case.legal_hold_reason = None
+    session.add(AuditEvent(user_id=user_id, case_id=case.id, action="legal_hold_cleared", detail=reason[:200]))
+    session.flush()
+
