@@ -54,10 +54,6 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     errors.init_app(app)
     _register_language_prefix(app)
     _register_blueprints(app)
-
-    from app.cli import register_app_commands
-
-    register_app_commands(app)
     return app
 
 

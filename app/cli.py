@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from app import migrate
 from app.config import Settings
 from app.db import session_scope
 
@@ -36,6 +35,8 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Upgrade the schema and add the shipped defaults that are missing."""
+    from app import migrate
+
     settings = Settings.from_environment()
     migrate.upgrade(settings.database_url, revision)
     if revision == "head":
@@ -50,6 +51,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION (`base` removes everything)."""
+    from app import migrate
+
     migrate.downgrade(Settings.from_environment().database_url, revision)
 
 
@@ -113,14 +116,6 @@ def setup_link(if_no_admin: bool) -> None:
     click.echo("No admin account exists yet. Create the first one here (valid once, 48 hours):", err=True)
     click.echo(f"  {settings.base_url}/nl/handler/setup/{issued.token}", err=True)
 
-
-def register_app_commands(app: Flask) -> None:
-    """Make the same commands reachable as `flask --app app ...` for developers."""
-    app.cli.add_command(main, name="meldkluis")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 # --- handler side: notifications, offline export, recovery (app/services/notify.py, export.py, staff_auth.py) ---
@@ -278,3 +273,7 @@ def legal_hold_command(reference: str, reason: str, clear: bool) -> None:
         except retention.LegalHoldError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"legal hold {'lifted from' if clear else 'set on'} {case.reference}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

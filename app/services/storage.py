@@ -6,8 +6,11 @@ the case key. Nothing in plaintext ever touches the disk, and an unfinished uplo
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +35,47 @@ def storage_path(storage_root: Path, storage_key: str) -> Path:
     return storage_root / storage_key[:2] / storage_key
 
 
+class _EncryptionPipe:
+    """Encrypts and writes on a worker thread while the request thread goes on reading the upload.
+
+    libsodium and file writes release the GIL, so reading the socket overlaps with encryption; the
+    queue bounds the plaintext held in memory to a few read chunks. An error on the worker thread
+    is raised again in the request thread at the next write or at close.
+    """
+
+    QUEUED_CHUNKS = 4
+
+    def __init__(self, encryptor: crypto.FileEncryptor) -> None:
+        self._encryptor = encryptor
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.QUEUED_CHUNKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="meldkluis-encrypt", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._encryptor.write(data)
+                except BaseException as exc:  # handed to the request thread
+                    self._error = exc
+
+    def write(self, data: bytes) -> None:
+        self._raise_error()
+        self._queue.put(data)
+
+    def drain(self) -> None:
+        """Wait until everything written is encrypted; raises the worker's error, if any."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 @dataclass
 class AttachmentWriter:
     """Encrypts one upload as it arrives; `finish()` returns the row to add, `abort()` removes the file."""
@@ -43,12 +87,14 @@ class AttachmentWriter:
     file_key: bytes = field(repr=False)
     _handle: BinaryIO = field(repr=False)
     _encryptor: crypto.FileEncryptor = field(repr=False)
+    _pipe: _EncryptionPipe = field(repr=False)
 
     def write(self, data: bytes) -> None:
-        self._encryptor.write(data)
+        self._pipe.write(data)
 
     def finish(self, session: Session, *, name: str, author_kind: str, day: date,
                message_id: str | None = None) -> Attachment:
+        self._pipe.drain()
         size = self._encryptor.close()
         self._handle.flush()
         os.fsync(self._handle.fileno())
@@ -70,6 +116,8 @@ class AttachmentWriter:
         return attachment
 
     def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._pipe.drain()
         if not self._handle.closed:
             self._handle.close()
         self.path.unlink(missing_ok=True)
@@ -85,7 +133,8 @@ def begin_attachment(storage_root: Path, opened: OpenCase) -> AttachmentWriter:
     handle = os.fdopen(fd, "wb")
     file_key = crypto.new_file_key()
     encryptor = crypto.FileEncryptor(handle, file_key, file_binding(opened.case.id, attachment_id))
-    return AttachmentWriter(opened, path, attachment_id, storage_key, file_key, handle, encryptor)
+    return AttachmentWriter(opened, path, attachment_id, storage_key, file_key, handle, encryptor,
+                            _EncryptionPipe(encryptor))
 
 
 def read_attachment(storage_root: Path, opened: OpenCase, attachment: Attachment) -> tuple[str, Iterator[bytes]]:

@@ -1,0 +1,144 @@
+"""Upload budget: a large attachment through the real upload path (gunicorn, streaming, encryption).
+
+Prints the upload speed as a ratio of a plain copy of the same file on the same disk (budget >= 0.3x) and
+the gunicorn worker's peak resident memory (VmHWM; budget < 100 MB). Default size 1 GiB (`--mib`).
+
+    .venv/bin/python bench/upload.py [--mib 1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import bench_environment, gunicorn_server, temporary_instance  # noqa: E402
+
+BOUNDARY = "----meldkluisbench" + secrets.token_hex(8)
+
+
+def make_file(path: Path, mib: int) -> None:
+    block = os.urandom(1024 * 1024)
+    with path.open("wb") as handle:
+        for _ in range(mib):
+            handle.write(block)
+
+
+def plain_copy_seconds(source: Path, target: Path) -> float:
+    start = time.perf_counter()
+    shutil.copyfile(source, target)
+    with target.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    elapsed = time.perf_counter() - start
+    target.unlink()
+    return elapsed
+
+
+def multipart_parts(token: str, file_path: Path) -> tuple[bytes, bytes]:
+    fields = {"csrf_token": token, "category": "fraude", "what": "Benchmark upload.", "ongoing": "unknown"}
+    head = b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    )
+    head += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="{file_path.name}"\r\n'
+             "Content-Type: application/octet-stream\r\n\r\n").encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    return head, tail
+
+
+def upload_seconds(base: str, file_path: Path) -> tuple[float, int]:
+    page = urllib.request.urlopen(f"{base}/nl/melden/misstand", timeout=30).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+    if token is None:
+        raise RuntimeError("no CSRF token on the submit form")
+    head, tail = multipart_parts(token.group(1), file_path)
+    length = len(head) + file_path.stat().st_size + len(tail)
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=600)
+
+    def body():  # type: ignore[no-untyped-def]
+        yield head
+        with file_path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk
+        yield tail
+
+    if shutil.which("curl"):
+        # curl streams the file from C: the client then takes little of the machine's two cores.
+        form = ["-F", f"csrf_token={token.group(1)}", "-F", "category=fraude", "-F", "what=Benchmark upload.",
+                "-F", "ongoing=unknown", "-F", f"files=@{file_path};type=application/octet-stream"]
+        start = time.perf_counter()
+        result = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Expect:",
+                                 "-H", "Sec-Fetch-Site: same-origin", *form, f"{base}/nl/melden/misstand"],
+                                capture_output=True, text=True, check=True)
+        elapsed = time.perf_counter() - start
+        if result.stdout.strip() != "200":
+            raise RuntimeError(f"upload failed with status {result.stdout}")
+        return elapsed, 200
+    start = time.perf_counter()
+    connection.request("POST", "/nl/melden/misstand", body=body(), headers={
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Length": str(length),
+        "Sec-Fetch-Site": "same-origin"})
+    response = connection.getresponse()
+    text = response.read().decode(errors="replace")
+    elapsed = time.perf_counter() - start
+    if response.status != 200 or "receipt" not in text.lower() and "ontvangst" not in text.lower():
+        raise RuntimeError(f"upload failed with status {response.status}")
+    return elapsed, response.status
+
+
+def worker_peak_rss_mib(master_pid_hint: str) -> float:
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "gunicorn" in cmdline and master_pid_hint in cmdline:
+            ppid = int(re.search(r"PPid:\s+(\d+)", text).group(1))  # type: ignore[union-attr]
+            parent = (Path("/proc") / str(ppid) / "cmdline")
+            if parent.exists() and "gunicorn" in parent.read_bytes().decode(errors="replace"):
+                match = re.search(r"VmHWM:\s+(\d+) kB", text)
+                if match:
+                    peaks.append(int(match.group(1)) / 1024)
+    return max(peaks) if peaks else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mib", type=int, default=1024)
+    args = parser.parse_args()
+    with temporary_instance() as folder:
+        instance = Path(folder)
+        source = instance / "upload.bin"
+        make_file(source, args.mib)
+        copy = plain_copy_seconds(source, instance / "copy.bin")
+        env = bench_environment(instance, None, MELDKLUIS_MAX_FILE_MB=str(args.mib + 16), MELDKLUIS_MAX_FILES="1")
+        with gunicorn_server(env, workers=1, threads=2) as base:
+            elapsed, _status = upload_seconds(base, source)
+            peak = worker_peak_rss_mib(base.rsplit(":", 1)[1])
+        stored = sum(p.stat().st_size for p in (instance / "storage").rglob("*") if p.is_file())
+    size_mb = args.mib * 1024 * 1024 / 1e6
+    ratio = copy / elapsed
+    print(f"file                 {args.mib} MiB")
+    print(f"plain copy           {copy:.2f} s  ({size_mb / copy:.0f} MB/s)")
+    print(f"upload (encrypting)  {elapsed:.2f} s  ({size_mb / elapsed:.0f} MB/s)")
+    print(f"speed ratio          {ratio:.2f}x of a plain copy (budget >= 0.30x): {'ok' if ratio >= 0.3 else 'OVER BUDGET'}")
+    print(f"worker peak RSS      {peak:.0f} MiB (budget < 100 MB): {'ok' if peak * 1.048576 < 100 else 'OVER BUDGET'}")
+    print(f"stored ciphertext    {stored} bytes")
+    return 0 if ratio >= 0.3 and peak * 1.048576 < 100 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
