@@ -54,6 +54,10 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     errors.init_app(app)
     _register_language_prefix(app)
     _register_blueprints(app)
+
+    from app.services.mailbox import THROTTLE_EXTENSION, MailboxThrottle
+
+    app.extensions[THROTTLE_EXTENSION] = MailboxThrottle()
     return app
 
 

@@ -30,8 +30,6 @@ class Case(Base):
     reporter_public_key: Mapped[bytes] = mapped_column(LargeBinary)
     reporter_salt: Mapped[bytes] = mapped_column(LargeBinary)
     reporter_auth_digest: Mapped[bytes] = mapped_column(LargeBinary)
-    reporter_failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    reporter_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel_id: Mapped[str] = mapped_column(ForeignKey("channel.id"), index=True)
     category: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)

@@ -3,6 +3,7 @@
 Login looks and costs the same whether the receipt exists or not: the KDF runs exactly once either way
 (against a dummy salt for an unknown receipt) and the error is one message. After repeated failures a
 mailbox is locked for a growing period; a global rate limit on the view sits on top (never per IP).
+Failures are counted in memory only (`MailboxThrottle`).
 A session keeps the reporter's private key only re-wrapped under a random key that lives in the cookie.
 """
 
@@ -13,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import itertools
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,6 +33,7 @@ from app.services.submission import derive_reporter_keys
 from app.services.upload import UploadedFile, content_disposition
 
 COOKIE_NAME = "mk_mailbox"
+THROTTLE_EXTENSION = "meldkluis.mailbox_throttle"
 FREE_ATTEMPTS = 5
 FIRST_LOCK = timedelta(minutes=1)
 LONGEST_LOCK = timedelta(hours=24)
@@ -61,6 +64,37 @@ class Mailbox:
         return self.opened.case
 
 
+class MailboxThrottle:
+    """Per-mailbox backoff after failed logins, held in this worker's memory and never in the database.
+
+    The time of a failed login could date a reporter's visit, so it is not stored. Each worker process
+    counts on its own and a restart forgets; the global rate limit on the login view still caps guessing
+    (and a 90-bit passphrase is out of reach either way).
+    """
+
+    def __init__(self) -> None:
+        self._failures: dict[str, tuple[int, datetime, datetime | None]] = {}  # case id: (count, last, locked until)
+        self._lock = threading.Lock()
+
+    def locked(self, case_id: str, now: datetime) -> bool:
+        with self._lock:
+            entry = self._failures.get(case_id)
+            return entry is not None and entry[2] is not None and entry[2] > now
+
+    def failed(self, case_id: str, now: datetime) -> None:
+        with self._lock:
+            # Forget mailboxes whose last failure is older than the longest lock.
+            for stale in [key for key, (_, last, _) in self._failures.items() if now - last > LONGEST_LOCK]:
+                del self._failures[stale]
+            count = self._failures.get(case_id, (0, now, None))[0] + 1
+            period = lock_period(count)
+            self._failures[case_id] = (count, now, now + period if period else None)
+
+    def succeeded(self, case_id: str) -> None:
+        with self._lock:
+            self._failures.pop(case_id, None)
+
+
 def lock_period(failures: int) -> timedelta | None:
     """How long a mailbox stays locked after `failures` consecutive failures (doubling, capped)."""
     if failures < FREE_ATTEMPTS:
@@ -84,26 +118,23 @@ def _find_case(session: Session, settings: Settings, receipt_code: str) -> Case 
 
 
 def login(session: Session, settings: Settings, receipt_code: str, passphrase: str,
-          *, now: datetime | None = None) -> LoginResult:
+          *, throttle: MailboxThrottle, now: datetime | None = None) -> LoginResult:
     """Open a mailbox session, or raise LoginFailed (one message, one KDF run, whatever went wrong)."""
     now = now or utcnow()
-    session.execute(delete(ReporterSession).where(ReporterSession.expires_at <= now))
+    delete_expired_sessions(session, now)
     case = _find_case(session, settings, receipt_code)
     salt = case.reporter_salt if case is not None else _dummy_salt(settings, receipt_code)
     keys = derive_reporter_keys(passphrase[:1024], salt, settings)
     if case is None:
         session.commit()
         raise LoginFailed()
-    locked = case.reporter_locked_until is not None and case.reporter_locked_until > now
+    locked = throttle.locked(case.id, now)
     if locked or not crypto.verify_auth_key(keys.auth_key, case.reporter_auth_digest):
         if not locked:
-            case.reporter_failed_logins += 1
-            period = lock_period(case.reporter_failed_logins)
-            case.reporter_locked_until = now + period if period else None
+            throttle.failed(case.id, now)
         session.commit()
         raise LoginFailed()
-    case.reporter_failed_logins = 0
-    case.reporter_locked_until = None
+    throttle.succeeded(case.id)
     session_key = crypto.new_session_key()
     row = ReporterSession(
         id=new_id(),
@@ -117,6 +148,12 @@ def login(session: Session, settings: Settings, receipt_code: str, passphrase: s
     return LoginResult(row.id, f"{row.id}.{encoded}")
 
 
+def delete_expired_sessions(session: Session, now: datetime) -> None:
+    """Drop idle sessions: their expiry time is the only trace of a reporter's visit, kept no longer than needed."""
+    session.execute(delete(ReporterSession).where(ReporterSession.expires_at <= now))
+    session.flush()
+
+
 def resume(session: Session, settings: Settings, cookie_value: str, *, now: datetime | None = None) -> Mailbox | None:
     """The mailbox behind a session cookie, sliding its idle deadline; None if absent, expired or forged."""
     now = now or utcnow()
@@ -127,12 +164,9 @@ def resume(session: Session, settings: Settings, cookie_value: str, *, now: date
         session_key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except (binascii.Error, ValueError):
         return None
+    delete_expired_sessions(session, now)
     row = session.get(ReporterSession, session_id)
     if row is None:
-        return None
-    if row.expires_at <= now:
-        session.delete(row)
-        session.commit()
         return None
     try:
         private_key = crypto.unwrap_private_key(row.wrapped_private_key, session_key, purpose="session")

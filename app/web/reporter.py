@@ -281,7 +281,8 @@ def login() -> Response | tuple[str, int]:
         _require_csrf(form)
         try:
             result = mailboxes.login(get_session(), _settings(), form.receipt_code.data or "",
-                                     form.passphrase.data or "")
+                                     form.passphrase.data or "",
+                                     throttle=current_app.extensions[mailboxes.THROTTLE_EXTENSION])
         except mailboxes.LoginFailed:
             failed = True
         except submission.KdfBusy:

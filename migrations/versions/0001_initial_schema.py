@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 00:26:07.524918
+Create Date: 2026-11-23 00:32:13.564188
 """
 
 import sqlalchemy as sa
@@ -139,8 +139,6 @@ def upgrade() -> None:
         sa.Column("reporter_public_key", sa.LargeBinary(), nullable=False),
         sa.Column("reporter_salt", sa.LargeBinary(), nullable=False),
         sa.Column("reporter_auth_digest", sa.LargeBinary(), nullable=False),
-        sa.Column("reporter_failed_logins", sa.Integer(), nullable=False),
-        sa.Column("reporter_locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
         sa.Column("category", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),

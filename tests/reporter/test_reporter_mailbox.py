@@ -43,13 +43,14 @@ def test_every_failed_login_runs_the_kdf_once_and_fails_alike(db_session: Sessio
     for code, words in [(unknown, receipt.passphrase), ("not a code", "x"), (receipt.receipt_code, "wrong words")]:
         before = calls[0]
         with pytest.raises(LoginFailed) as raised:
-            mailbox.login(db_session, settings, code, words)
+            mailbox.login(db_session, settings, code, words, throttle=mailbox.MailboxThrottle())
         assert calls[0] == before + 1
         assert str(raised.value) == ""
 
 
 def test_login_opens_a_session_whose_key_only_the_cookie_holds(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
-    result = mailbox.login(db_session, settings, receipt.receipt_code.lower().replace("-", " "), receipt.passphrase)
+    result = mailbox.login(db_session, settings, receipt.receipt_code.lower().replace("-", " "), receipt.passphrase,
+                           throttle=mailbox.MailboxThrottle())
     row = db_session.get(ReporterSession, result.session_id)
     assert row is not None and row.case_id == receipt.case_id
     session_key = result.cookie_value.split(".", 1)[1]
@@ -64,7 +65,8 @@ def test_login_opens_a_session_whose_key_only_the_cookie_holds(db_session: Sessi
 
 def test_idle_sessions_expire_and_are_deleted(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
     start = utcnow()
-    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=start)
+    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=start,
+                           throttle=mailbox.MailboxThrottle())
     later = start + timedelta(minutes=settings.reporter_idle_minutes - 1)
     assert mailbox.resume(db_session, settings, result.cookie_value, now=later) is not None  # slides
     much_later = later + timedelta(minutes=settings.reporter_idle_minutes + 1)
@@ -73,28 +75,47 @@ def test_idle_sessions_expire_and_are_deleted(db_session: Session, settings, rec
 
 
 def test_backoff_locks_a_mailbox_for_a_growing_time(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    throttle = mailbox.MailboxThrottle()
     now = utcnow()
     for _ in range(mailbox.FREE_ATTEMPTS):
         with pytest.raises(LoginFailed):
-            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", now=now)
-    case = db_session.get(Case, receipt.case_id)
-    assert case is not None and case.reporter_locked_until == now + mailbox.FIRST_LOCK
+            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", now=now, throttle=throttle)
+    assert throttle.locked(receipt.case_id, now)
     with pytest.raises(LoginFailed):  # even the right passphrase is refused while locked
-        mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=now)
+        mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=now, throttle=throttle)
     after = now + mailbox.FIRST_LOCK + timedelta(seconds=1)
+    assert not throttle.locked(receipt.case_id, after)
     with pytest.raises(LoginFailed):
-        mailbox.login(db_session, settings, receipt.receipt_code, "wrong again", now=after)
-    db_session.refresh(case)
-    assert case.reporter_locked_until == after + 2 * mailbox.FIRST_LOCK
-    later = after + 3 * mailbox.FIRST_LOCK
-    mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=later)
-    db_session.refresh(case)
-    assert case.reporter_failed_logins == 0 and case.reporter_locked_until is None
+        mailbox.login(db_session, settings, receipt.receipt_code, "wrong again", now=after, throttle=throttle)
+    assert throttle.locked(receipt.case_id, after + 2 * mailbox.FIRST_LOCK - timedelta(seconds=1))
+    later = after + 2 * mailbox.FIRST_LOCK + timedelta(seconds=1)
+    mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=later, throttle=throttle)
+    assert not throttle.locked(receipt.case_id, later)
     assert mailbox.lock_period(40) == mailbox.LONGEST_LOCK
 
 
+def test_failed_logins_leave_no_time_in_the_database(app: Flask, db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    """A failed login's time would date a reporter's visit: nothing about it may reach the database."""
+    from sqlalchemy import inspect
+
+    before = {table: _rows(db_session, table) for table in inspect(db_session.get_bind()).get_table_names()}
+    throttle = mailbox.MailboxThrottle()
+    for _ in range(mailbox.FREE_ATTEMPTS + 2):
+        with pytest.raises(LoginFailed):
+            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", throttle=throttle)
+    after = {table: _rows(db_session, table) for table in before}
+    assert after == before
+
+
+def _rows(session: Session, table: str) -> list[tuple[object, ...]]:
+    from sqlalchemy import text
+
+    return sorted((tuple(row) for row in session.execute(text(f'SELECT * FROM "{table}"'))), key=repr)  # noqa: S608 (names from the inspector)
+
+
 def logged_in(db_session: Session, settings, receipt) -> mailbox.Mailbox:  # type: ignore[no-untyped-def]
-    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase)
+    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase,
+                           throttle=mailbox.MailboxThrottle())
     opened = mailbox.resume(db_session, settings, result.cookie_value)
     assert opened is not None
     return opened
