@@ -235,13 +235,19 @@ def deadlines_command(days: int, no_mail: bool) -> None:
 @main.command("purge")
 @click.option("--dry-run", is_flag=True, help="Only list the cases that would be purged.")
 def purge_command(dry_run: bool) -> None:
-    """Destroy the content and keys of closed cases past their channel's retention period (not on legal hold)."""
-    from app.services import clock, retention
+    """Destroy the content and keys of closed cases past their channel's retention period (not on legal hold).
+
+    Also drops idle reporter sessions, whose expiry time would otherwise outlive the visit.
+    """
+    from app.models import utcnow
+    from app.services import clock, mailbox, retention
 
     app = _app()
     settings: Settings = app.config["MELDKLUIS"]
     with app.app_context(), session_scope(app) as session:
         purged = retention.purge(session, settings.storage_path, clock.today(), dry_run=dry_run)
+        if not dry_run:
+            mailbox.delete_expired_sessions(session, utcnow())
     verb = "would purge" if dry_run else "purged"
     for candidate in purged:
         click.echo(f"{verb} {candidate.reference} (closed {candidate.closed_on.isoformat()}, "

@@ -186,3 +186,15 @@ def test_download_of_another_case_is_refused(app: Flask, db_session: Session, se
     foreign = db_session.scalars(select(Attachment).where(Attachment.case_id == other.case_id)).one()
     assert mailbox.download(db_session, settings, box, foreign.id) is None
     assert count_rows(app, Case) == 2
+
+
+def test_purge_command_drops_idle_reporter_sessions(cli, db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+    from app.cli import main
+
+    long_ago = utcnow() - timedelta(days=2)
+    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=long_ago,
+                           throttle=mailbox.MailboxThrottle())
+    assert db_session.get(ReporterSession, result.session_id) is not None
+    assert cli.invoke(main, ["purge"]).exit_code == 0
+    db_session.expire_all()
+    assert db_session.get(ReporterSession, result.session_id) is None
