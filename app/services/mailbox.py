@@ -9,8 +9,6 @@ A session keeps the reporter's private key only re-wrapped under a random key th
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import itertools
@@ -28,6 +26,7 @@ from app.config import Settings
 from app.models import Attachment, Case, Message, Participant, ReporterSession, new_id, today, utcnow
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
+from app.services.session_cookie import parse_session_cookie, session_cookie_value
 from app.services.storage import read_attachment
 from app.services.submission import derive_reporter_keys
 from app.services.upload import UploadedFile, content_disposition
@@ -144,8 +143,7 @@ def login(session: Session, settings: Settings, receipt_code: str, passphrase: s
     )
     session.add(row)
     session.commit()
-    encoded = base64.urlsafe_b64encode(session_key).decode("ascii").rstrip("=")
-    return LoginResult(row.id, f"{row.id}.{encoded}")
+    return LoginResult(row.id, session_cookie_value(row.id, session_key))
 
 
 def delete_expired_sessions(session: Session, now: datetime) -> None:
@@ -157,13 +155,10 @@ def delete_expired_sessions(session: Session, now: datetime) -> None:
 def resume(session: Session, settings: Settings, cookie_value: str, *, now: datetime | None = None) -> Mailbox | None:
     """The mailbox behind a session cookie, sliding its idle deadline; None if absent, expired or forged."""
     now = now or utcnow()
-    session_id, _, encoded = cookie_value.partition(".")
-    if not session_id.isalnum() or not encoded:
+    parsed = parse_session_cookie(cookie_value)
+    if parsed is None:
         return None
-    try:
-        session_key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-    except (binascii.Error, ValueError):
-        return None
+    session_id, session_key = parsed
     delete_expired_sessions(session, now)
     row = session.get(ReporterSession, session_id)
     if row is None:

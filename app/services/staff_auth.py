@@ -20,8 +20,6 @@ also binds the CSRF token of `BaseForm` to the staff session (`g.csrf_binding`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hmac
 from collections.abc import Callable
@@ -43,6 +41,7 @@ from app.config import Settings
 from app.db import get_session
 from app.models import HandlerSession, OneTimeLink, User, utcnow
 from app.services import accounts
+from app.services.session_cookie import parse_session_cookie, session_cookie_value
 
 COOKIE_NAME = "mk_staff"
 FREE_ATTEMPTS = 5
@@ -214,8 +213,7 @@ def start_session(session: Session, user: User, private_key: bytes, now: datetim
     )
     session.add(row)
     session.flush()
-    encoded = base64.urlsafe_b64encode(session_key).rstrip(b"=").decode("ascii")
-    return StartedSession(cookie_value=f"{row.id}.{encoded}", user=user)
+    return StartedSession(cookie_value=session_cookie_value(row.id, session_key), user=user)
 
 
 def _unwrap_with_password(settings: Settings, user: User, password: str) -> bytes:
@@ -267,20 +265,9 @@ def enrol_totp(
     return start_session(session, user, _unwrap_with_password(settings, user, password), now)
 
 
-def parse_cookie(value: str) -> tuple[str, bytes] | None:
-    session_id, _, encoded = value.partition(".")
-    if not session_id.isalnum() or not encoded:
-        return None
-    try:
-        key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    return (session_id, key) if len(key) == 32 else None
-
-
 def load_staff(session: Session, settings: Settings, cookie_value: str, now: datetime) -> Staff | None:
     """The staff member of a cookie, or None; an idle session is deleted, activity extends it."""
-    parsed = parse_cookie(cookie_value)
+    parsed = parse_session_cookie(cookie_value)
     if parsed is None:
         return None
     session_id, session_key = parsed

@@ -18,7 +18,8 @@ import crypto
 from app import db
 from app.config import derive_subkey
 from app.models import Base
-from app.services.staff_auth import COOKIE_NAME, parse_cookie
+from app.services.session_cookie import parse_session_cookie
+from app.services.staff_auth import COOKIE_NAME
 
 PURPOSES = ("password", "recovery", "session")
 
@@ -83,7 +84,7 @@ def test_copy_without_cookie_opens_nothing(app: Flask, client: FlaskClient, make
     assert all(b"declareert" not in blob for blob in _blobs(dump))
 
     # The one thing missing from the copy: the cookie's session key. With it, the copy opens the case.
-    parsed = parse_cookie(cookie.value)
+    parsed = parse_session_cookie(cookie.value)
     assert parsed is not None
     session_id, session_key = parsed
     wrapped = next(r["wrapped_private_key"] for r in dump["handler_session"] if r["id"] == session_id)
