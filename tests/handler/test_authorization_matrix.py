@@ -116,7 +116,8 @@ def world(request: pytest.FixtureRequest, app: Flask, make_member, login, make_c
     elif visitor.startswith("reporter"):
         receipt = case_a if visitor == "reporter_of_case" else case_b
         with app.test_request_context(), db.session_scope(app) as session:
-            result = mailboxes.login(session, app.config["MELDKLUIS"], receipt.receipt_code, receipt.passphrase)
+            result = mailboxes.login(session, app.config["MELDKLUIS"], receipt.receipt_code, receipt.passphrase,
+                                     throttle=mailboxes.MailboxThrottle())
         client.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value)
     return World(values, client, token)
 

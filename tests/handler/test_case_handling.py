@@ -172,7 +172,8 @@ def test_reporter_message_marks_the_case_unread_until_opened(app: Flask, client:
     assert "ongelezen" not in client.get("/nl/handler/").get_data(as_text=True)
     with app.test_request_context(), db.session_scope(app) as session:
         settings = app.config["MELDKLUIS"]
-        result = mailboxes.login(session, settings, receipt.receipt_code, receipt.passphrase)
+        result = mailboxes.login(session, settings, receipt.receipt_code, receipt.passphrase,
+                                 throttle=mailboxes.MailboxThrottle())
         mailbox = mailboxes.resume(session, settings, result.cookie_value)
         assert mailbox is not None
         mailboxes.post_reply(session, settings, mailbox, "Nog een aanvulling", [])
