@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -23,18 +24,18 @@ REASONS = ("new_case", "new_message", "deadline")
 
 
 def queue_notification(session: Session, user_ids: Iterable[str], reason: str) -> None:
-    """Remember that these users have something waiting (idempotent per user and reason)."""
+    """Remember that these users have something waiting (idempotent per user and reason).
+
+    One INSERT ... ON CONFLICT DO NOTHING, not a look-up then an insert: two reports arriving at once
+    for the same handler must not make the second reporter's submission fail on the primary key.
+    """
     if reason not in REASONS:
         raise ValueError(reason)
-    for user_id in set(user_ids):
-        exists = session.scalar(
-            select(PendingNotification).where(
-                PendingNotification.user_id == user_id, PendingNotification.reason == reason
-            )
-        )
-        if exists is None:
-            session.add(PendingNotification(user_id=user_id, reason=reason))
-    session.flush()
+    rows = [{"user_id": user_id, "reason": reason} for user_id in sorted(set(user_ids))]
+    if not rows:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(PendingNotification).values(rows).on_conflict_do_nothing())
 
 
 # --- sending (run by `meldkluis notify` at settings.notify_times) ---------------------------------------
