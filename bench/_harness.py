@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -67,6 +68,28 @@ def gunicorn_server(env: dict[str, str], workers: int = 2, threads: int = 4) -> 
 
 def temporary_instance() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="meldkluis-bench-")
+
+
+@contextlib.contextmanager
+def private_database(url: str | None) -> Iterator[str | None]:
+    """None stays None (SQLite in the instance folder); a PostgreSQL URL gets a fresh schema, dropped afterwards."""
+    if not url:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    from app.config import normalize_database_url
+
+    schema = f"mk_bench_{secrets.token_hex(6)}"
+    admin = create_engine(normalize_database_url(url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -6,7 +6,7 @@ from app.models.base import Base, new_id, today, utcnow
 from app.models.case import STATUSES, Case, CaseExclusion, Participant, ReporterSession
 from app.models.channel import Channel, ChannelRecipient
 from app.models.message import MESSAGE_KINDS, Message, Note
-from app.models.milestone import Milestone, ReminderSent
+from app.models.milestone import Milestone, ReminderSent, open_deadline
 from app.models.notification import PendingNotification
 from app.models.organisation import Organisation
 from app.models.policy import DeadlinePolicy
@@ -36,6 +36,7 @@ __all__ = [
     "ReporterSession",
     "User",
     "new_id",
+    "open_deadline",
     "today",
     "utcnow",
 ]

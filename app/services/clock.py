@@ -48,6 +48,9 @@ DEFAULT_DONE_BY: dict[str, tuple[str, ...]] = {
     "meeting": ("meeting_held",),
     "retention_review": ("purged",),
 }
+# Which milestone kinds count as "acknowledgement" and "feedback" in the statistics (compliance view).
+ACK_KINDS = ("acknowledge", "respond")
+FEEDBACK_KINDS = ("feedback", "decide")
 MAX_MONTHS = 120
 MAX_DAYS = 3660
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -280,6 +283,7 @@ def recompute(session: Session, case: Case, **events: date) -> None:
         shift_to_working_day=policy.shift_to_working_day,
         extensions={kind: list(m.extensions or []) for kind, m in existing.items()},
     )
+    current: dict[str, Milestone] = {}
     for kind, item in planned.items():
         milestone = existing.get(kind)
         if milestone is None:
@@ -289,10 +293,30 @@ def recompute(session: Session, case: Case, **events: date) -> None:
         milestone.triggered_on = item.triggered_on
         if milestone.done_on is None and item.done_on is not None:
             milestone.done_on = item.done_on
+        current[kind] = milestone
     for kind, milestone in existing.items():
-        if kind not in planned and milestone.done_on is None:
+        if kind in planned:
+            continue
+        if milestone.done_on is None:
             session.delete(milestone)
+        else:
+            current[kind] = milestone
+    _summarise(case, list(current.values()))
     session.flush()
+
+
+def _summarise(case: Case, milestones: list[Milestone]) -> None:
+    """Keep the case's milestone figures (see the Case model) in step with its milestones."""
+    acknowledgements = [m for m in milestones if m.kind in ACK_KINDS]
+    feedback = [m for m in milestones if m.kind in FEEDBACK_KINDS]
+    case.acknowledgement_milestones = len(acknowledgements)
+    case.acknowledgements_on_time = sum(1 for m in acknowledgements if milestone_met(m))
+    case.feedback_milestones = len(feedback)
+    case.feedback_on_time = sum(1 for m in feedback if milestone_met(m))
+
+
+def milestone_met(milestone: Milestone) -> bool:
+    return milestone.done_on is not None and milestone.done_on <= milestone.due_on
 
 
 def recorded_day(day: date) -> date:
@@ -357,9 +381,11 @@ def on_channel_moved(session: Session, case: Case, new_channel: Channel) -> None
 
 def mark_done(session: Session, case: Case, kind: str, day: date) -> None:
     recorded = recorded_day(day)
-    milestone = _milestones(session, case).get(kind)
+    milestones = _milestones(session, case)
+    milestone = milestones.get(kind)
     if milestone is not None and milestone.done_on is None:
         milestone.done_on = recorded
+        _summarise(case, list(milestones.values()))
         session.flush()
 
 
@@ -418,7 +444,7 @@ def risky_kinds(policy: DeadlinePolicy) -> set[str]:
 
 def milestone_at_risk(milestone: Milestone, on: date) -> bool:
     """The due date passed without the action being recorded by then."""
-    return milestone.due_on < on and (milestone.done_on is None or milestone.done_on > milestone.due_on)
+    return milestone.due_on < on and not milestone_met(milestone)
 
 
 def disclosure_risk(session: Session, case: Case, today: date) -> bool:

@@ -1,15 +1,17 @@
 """What a compliance officer sees: statistics, the register, the yearly report. Never content, never a key.
 
 Everything here reads only case metadata (channel, category, dates, status, outcome, anonymous,
-legal hold) and milestones. The overview aggregates in SQL (counts and day-histograms grouped by month
-and channel), so it stays fast with 100,000 cases; medians come from the histograms.
+legal hold) and milestones. The overview aggregates in SQL, so it stays fast with 100,000 cases: a
+year of cases is read from the covering index ix_case_statistics, whose milestone figures per case
+(kept by the clock) spare a join with every milestone; only the open cases are joined with their
+milestones, for what is overdue now. Medians come from day-histograms.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,21 +19,18 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Integer, Select, String, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from app.models import STATUSES, Case, Channel, DeadlinePolicy, Milestone
+from app.models import STATUSES, Case, Channel, DeadlinePolicy, Milestone, open_deadline
 from app.services import clock
 
 GRANULARITIES = ("month", "quarter", "year")
-# Which milestone kinds count as "acknowledgement" and "feedback" in the statistics.
-ACK_KINDS = ("acknowledge", "respond")
-FEEDBACK_KINDS = ("feedback", "decide")
 RETENTION_KIND = "retention_review"
 REGISTER_KINDS = ("acknowledge", "respond", "feedback", "decide", "meeting", RETENTION_KIND)
 SOON_DAYS = 14
 OPEN_STATUSES = tuple(status for status in STATUSES if status != "closed")
-ATTENTION_LIMIT = 200
+ATTENTION_PAGE_SIZE = 50
 
 
 def _median(histogram: dict[int, int]) -> float | None:
@@ -55,6 +54,18 @@ def _days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[A
     if session.get_bind().dialect.name == "sqlite":
         return cast(func.julianday(later) - func.julianday(earlier), Integer)
     return cast(later - earlier, Integer)
+
+
+def _day_list(session: Session, days: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The group's day counts as one comma-separated text ("2,10,4"), NULLs left out."""
+    text = cast(days, String)
+    if session.get_bind().dialect.name == "sqlite":
+        return func.group_concat(text, ",")
+    return func.string_agg(text, ",")
+
+
+def _histogram(day_list: str | None) -> Counter[int]:
+    return Counter(map(int, day_list.split(","))) if day_list else Counter()
 
 
 def _period(year: int, month: int, granularity: str) -> str:
@@ -83,6 +94,14 @@ class Stats:
     def open(self) -> int:
         return self.received - self.closed
 
+    def add(self, other: Stats) -> None:
+        for name in ("received", "closed", "ack_total", "ack_on_time", "feedback_total", "feedback_on_time",
+                     "overdue_now"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for mine, theirs in ((self.ack_days, other.ack_days), (self.feedback_days, other.feedback_days)):
+            for value, count in theirs.items():
+                mine[value] += count
+
     @property
     def median_ack_days(self) -> float | None:
         return _median(self.ack_days)
@@ -110,7 +129,9 @@ class Overview:
 
 
 def years_with_cases(session: Session) -> list[int]:
-    first, last = session.execute(select(func.min(Case.received_on), func.max(Case.received_on))).one()
+    # Two scalar subqueries, not min() and max() in one select: each is then one index lookup.
+    first, last = session.execute(select(select(func.min(Case.received_on)).scalar_subquery(),
+                                         select(func.max(Case.received_on)).scalar_subquery())).one()
     if first is None:
         return []
     return list(range(last.year, first.year - 1, -1))
@@ -122,60 +143,57 @@ def _in_year(query: Select[Any], year: int | None) -> Select[Any]:
     return query.where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
 
 
-def _month_of(session: Session, column: Any) -> ColumnElement[Any]:
-    """'YYYY-MM' of a date column: one cheap expression to group by (SQLite stores dates as ISO text)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.substr(column, 1, 7)
-    return func.to_char(column, "YYYY-MM")
-
-
 def compute_stats(session: Session, granularity: str, year: int | None, on: date) -> dict[tuple[str, str], Stats]:
     """Statistics keyed by (period, channel id) and (period, "") for every channel together.
 
-    Three grouped queries over the year's cases (index on received_on): counts with the
-    acknowledgement-days histogram, the feedback-days histogram, and milestone counts.
+    Two queries, each read from indexes only. The first groups the year's cases by received day and
+    channel, the order of ix_case_statistics, so the database streams it without sorting; it carries
+    the counts, the clock's milestone figures and, for the medians, the days to acknowledgement and to
+    feedback as lists. The second counts the overdue milestones of the year's open cases.
     """
-    month = _month_of(session, Case.received_on)
     cells: dict[tuple[str, str], Stats] = defaultdict(Stats)
+    periods: dict[tuple[int, int], str] = {}
+    day_lists: dict[tuple[str, str], tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
 
-    def cells_of(month_value: str, channel_id: str) -> tuple[Stats, Stats]:
-        period = _period(int(month_value[:4]), int(month_value[5:7]), granularity)
-        return cells[(period, channel_id)], cells[(period, "")]
+    def key_of(received_on: date, channel_id: str) -> tuple[str, str]:
+        month = (received_on.year, received_on.month)
+        if month not in periods:
+            periods[month] = _period(*month, granularity)
+        return periods[month], channel_id
 
-    ack_days = _days_between(session, Case.acknowledged_on, Case.received_on)
-    counts = _in_year(select(month, Case.channel_id, ack_days, func.count(), func.count(Case.closed_on))
-                      .group_by(month, Case.channel_id, ack_days), year)
-    for month_value, channel_id, days, received, closed in session.execute(counts):
-        for cell in cells_of(month_value, channel_id):
-            cell.received += received
-            cell.closed += closed
-            if days is not None:
-                cell.ack_days[int(days)] += received
+    ack_days = _day_list(session, _days_between(session, Case.acknowledged_on, Case.received_on))
+    feedback_days = _day_list(session, _days_between(session, Case.feedback_on, Case.received_on))
+    days = _in_year(
+        select(Case.received_on, Case.channel_id, func.count(), func.count(Case.closed_on),
+               func.sum(Case.acknowledgement_milestones), func.sum(Case.acknowledgements_on_time),
+               func.sum(Case.feedback_milestones), func.sum(Case.feedback_on_time), ack_days, feedback_days)
+        .group_by(Case.received_on, Case.channel_id), year)
+    for received_on, channel_id, received, closed, *figures, ack_list, feedback_list in session.execute(days):
+        key = key_of(received_on, channel_id)
+        cell = cells[key]
+        cell.received += received
+        cell.closed += closed
+        cell.ack_total += int(figures[0])
+        cell.ack_on_time += int(figures[1])
+        cell.feedback_total += int(figures[2])
+        cell.feedback_on_time += int(figures[3])
+        for lists, day_list in zip(day_lists[key], (ack_list, feedback_list), strict=True):
+            if day_list:
+                lists.append(day_list)
+    for key, (ack_lists, feedback_lists) in day_lists.items():
+        cells[key].ack_days.update(_histogram(",".join(ack_lists)))
+        cells[key].feedback_days.update(_histogram(",".join(feedback_lists)))
 
-    feedback_days = _days_between(session, Case.feedback_on, Case.received_on)
-    histogram = _in_year(select(month, Case.channel_id, feedback_days, func.count())
-                         .where(Case.feedback_on.is_not(None)).group_by(month, Case.channel_id, feedback_days), year)
-    for month_value, channel_id, days, count in session.execute(histogram):
-        for cell in cells_of(month_value, channel_id):
-            cell.feedback_days[int(days)] += count
-
-    met = func.sum(case((Milestone.done_on <= Milestone.due_on, 1), else_=0))
-    overdue = func.sum(case((and_(Milestone.done_on.is_(None), Milestone.due_on < on, Case.closed_on.is_(None)), 1),
-                            else_=0))
-    milestones = _in_year(
-        select(month, Case.channel_id, Milestone.kind, func.count(), met, overdue)
+    overdue = _in_year(
+        select(Case.received_on, Case.channel_id, func.count())
         .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
-        .where(Milestone.kind != RETENTION_KIND)
-        .group_by(month, Case.channel_id, Milestone.kind), year)
-    for month_value, channel_id, kind, total, on_time, late in session.execute(milestones):
-        for cell in cells_of(month_value, channel_id):
-            cell.overdue_now += int(late or 0)
-            if kind in ACK_KINDS:
-                cell.ack_total += total
-                cell.ack_on_time += int(on_time or 0)
-            elif kind in FEEDBACK_KINDS:
-                cell.feedback_total += total
-                cell.feedback_on_time += int(on_time or 0)
+        .where(Case.closed_on.is_(None), open_deadline(), Milestone.due_on < on)
+        .group_by(Case.received_on, Case.channel_id), year)
+    for received_on, channel_id, count in session.execute(overdue):
+        cells[key_of(received_on, channel_id)].overdue_now += count
+
+    for (period, _channel), stats in list(cells.items()):
+        cells[(period, "")].add(stats)
     return cells
 
 
@@ -263,30 +281,56 @@ def _risky_by_channel(session: Session) -> dict[str, set[str]]:
     return {c.id: policies.get(c.policy_id, set()) for c in session.scalars(select(Channel))}
 
 
-def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAYS) -> list[AttentionRow]:
-    """Open milestones that are overdue or due within `within_days` (not retention reviews), nearest first."""
+@dataclass(frozen=True)
+class AttentionPage:
+    rows: list[AttentionRow]
+    total: int
+    page: int
+    pages: int
+
+
+def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAYS, page: int = 1) -> AttentionPage:
+    """Open milestones that are overdue or due within `within_days` (not retention reviews), nearest first.
+
+    Starts from the open cases (index ix_case_open), not from every open milestone: a closed case keeps
+    its unmet milestones as history, and those grow with the years. One page per query; the window count
+    gives the total in the same statement.
+    """
     channels = {c.id: c for c in session.scalars(select(Channel))}
     risky = _risky_by_channel(session)
-    query = (
-        select(Milestone, Case.reference, Case.channel_id, Case.category, Case.legal_hold)
-        .join(Case, Case.id == Milestone.case_id)
-        .where(Milestone.done_on.is_(None), Milestone.due_on <= on + timedelta(days=within_days),
-               Milestone.kind != RETENTION_KIND, Case.closed_on.is_(None),
-               # Driven by the (indexed) status of the few open cases, not by every open retention review.
-               Case.id.in_(select(Case.id).where(Case.status.in_(OPEN_STATUSES))))
-        .order_by(Milestone.due_on, Case.reference)
-        .limit(ATTENTION_LIMIT)
+    page = max(1, page)
+    # The page is chosen from indexes only (ix_case_open, the open-deadline index); the rows of its
+    # cases are read for the category and the legal hold alone.
+    due = (
+        select(Milestone.case_id, Milestone.kind, Milestone.due_on, Case.reference, Case.channel_id,
+               func.count().over().label("total"))
+        .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
+        .where(Case.status.in_(OPEN_STATUSES), Case.closed_on.is_(None), open_deadline(),
+               Milestone.due_on <= on + timedelta(days=within_days))
+        .order_by(Milestone.due_on, Case.reference, Milestone.kind)
+        .limit(ATTENTION_PAGE_SIZE).offset((page - 1) * ATTENTION_PAGE_SIZE)
+        .subquery()
     )
-    rows: list[AttentionRow] = []
-    for milestone, reference, channel_id, category, hold in session.execute(query):
+    query = (
+        select(due.c.kind, due.c.due_on, due.c.reference, due.c.channel_id, Case.category, Case.legal_hold,
+               due.c.total)
+        .join(Case, Case.id == due.c.case_id)
+        .order_by(due.c.due_on, due.c.reference, due.c.kind)
+    )
+    found = session.execute(query).all()
+    if not found and page > 1:
+        return attention(session, on, lang, within_days)  # past the end (the list shrank): the first page
+    rows = []
+    for kind, due_on, reference, channel_id, category, hold, _total in found:
         channel = channels[channel_id]
+        # Open, so at risk exactly when the due date has passed (clock.milestone_at_risk).
         rows.append(AttentionRow(
             reference=reference, channel=channel.name(lang), category=channel.category_name(category, lang),
-            kind=milestone.kind, due_on=milestone.due_on, days_left=(milestone.due_on - on).days,
-            disclosure_risk=milestone.kind in risky.get(channel_id, set()) and clock.milestone_at_risk(milestone, on),
-            legal_hold=hold,
+            kind=kind, due_on=due_on, days_left=(due_on - on).days,
+            disclosure_risk=kind in risky.get(channel_id, set()) and due_on < on, legal_hold=hold,
         ))
-    return rows
+    total = found[0][-1] if found else 0
+    return AttentionPage(rows, total, page, max(1, -(-total // ATTENTION_PAGE_SIZE)))
 
 
 # --- the register (Directive art. 18) ------------------------------------------------------------------

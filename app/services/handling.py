@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from math import ceil
+from typing import Any
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, null, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -30,14 +31,14 @@ from app.models import (
     Milestone,
     Participant,
     User,
+    open_deadline,
 )
-from app.services import cases, clock, notify, storage
+from app.services import cases, clock, notify, retention, storage
 from app.services.cases import AttachmentInfo, NoteItem, OpenCase, ThreadItem
 from app.services.staff_auth import Staff
 
 OUTCOMES = ("founded", "partly_founded", "unfounded", "referred", "withdrawn", "not_investigated")
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
-NOT_DEADLINES = ("retention_review",)
 PER_PAGE = 50
 
 
@@ -86,50 +87,82 @@ def inbox(
     session: Session, user_id: str, lang: str, today: date, *, status: str = "", channel: str = "",
     category: str = "", page: int = 1,
 ) -> InboxPage:
-    """The handler's cases, nearest open milestone first (cases without one last), with filters and paging."""
-    open_milestones = and_(Milestone.done_on.is_(None), Milestone.kind.not_in(NOT_DEADLINES))
-    next_due = (
-        select(Milestone.case_id, func.min(Milestone.due_on).label("due"))
-        .where(open_milestones)
-        .group_by(Milestone.case_id)
-        .subquery()
-    )
-    query = (
-        select(Case, Participant.last_read_counter, next_due.c.due)
+    """The handler's cases, nearest open milestone first (cases without one last), with filters and paging.
+
+    The work does not grow with the handler's history: cases with an open deadline (few: only open cases
+    have one, found by a partial index) are listed from the open deadlines; the others, ordered by date
+    received, are read only for the pages after those. Every statement pages with LIMIT in SQL and reads
+    only the columns shown (a case row also carries its sealed report).
+    """
+    mine = (
+        select(Case.id)
         .join(Participant, and_(Participant.case_id == Case.id, Participant.user_id == user_id))
-        .outerjoin(next_due, next_due.c.case_id == Case.id)
         .where(Case.purged_on.is_(None))
     )
     if status in STATUSES:
-        query = query.where(Case.status == status)
+        mine = mine.where(Case.status == status)
     if channel:
-        query = query.join(Channel, Channel.id == Case.channel_id).where(Channel.slug == channel)
+        mine = mine.where(Case.channel_id == select(Channel.id).where(Channel.slug == channel).scalar_subquery())
     if category:
-        query = query.where(Case.category == category)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        mine = mine.where(Case.category == category)
+    if status in STATUSES or channel or category:
+        total = _count(session, mine)
+    else:  # purging a case deletes its participants: the handler's participant rows are their cases
+        total = session.scalar(select(func.count()).where(Participant.user_id == user_id)) or 0
     pages = max(1, ceil(total / PER_PAGE))
     page = min(max(1, page), pages)
-    rows = session.execute(
-        query.order_by(next_due.c.due.is_(None), next_due.c.due, Case.received_on, Case.reference)
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    ).all()
-    kinds = _next_kinds(session, {row[0].id: row[2] for row in rows})
+    start = (page - 1) * PER_PAGE
+    columns = (Case.id, Case.reference, Case.channel_id, Case.category, Case.status, Case.received_on,
+               Case.acknowledged_on, Case.message_counter, Participant.last_read_counter)
+    open_deadlines = (
+        select(Milestone.case_id, func.min(Milestone.due_on).label("due"))
+        .where(open_deadline())
+        .group_by(Milestone.case_id)
+        .subquery()
+    )
+    due = open_deadlines.c.due
+    with_deadline = mine.join(open_deadlines, open_deadlines.c.case_id == Case.id)
+    listed = (
+        with_deadline.with_only_columns(*columns, due)
+        .order_by(due, Case.received_on, Case.reference)
+        .limit(PER_PAGE).offset(start)
+        .subquery()
+    )
+    next_kind = (
+        select(Milestone.kind)
+        .where(Milestone.case_id == listed.c.id, Milestone.due_on == listed.c.due, open_deadline())
+        .order_by(Milestone.kind)
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = list(session.execute(
+        select(listed, next_kind.label("kind")).order_by(listed.c.due, listed.c.received_on, listed.c.reference)
+    ))
+    if len(rows) < PER_PAGE and start + len(rows) < total:
+        deadlines = start + len(rows) if rows else _count(session, with_deadline)
+        no_deadline = ~select(Milestone.id).where(Milestone.case_id == Case.id, open_deadline()).exists()
+        rows += session.execute(
+            mine.with_only_columns(*columns, null().label("due"), null().label("kind"))
+            .where(no_deadline)
+            .order_by(Case.received_on, Case.reference)
+            .limit(PER_PAGE - len(rows)).offset(max(0, start - deadlines))
+        ).all()
+    channels = {c.id: c for c in session.scalars(select(Channel))}
     return InboxPage(
         rows=[
             InboxRow(
-                reference=case.reference,
-                channel=case.channel.name(lang),
-                category=case.channel.category_name(case.category, lang),
-                status=case.status,
-                received_on=case.received_on,
-                acknowledged_on=case.acknowledged_on,
-                next_milestone=kinds.get(case.id),
-                next_due=due,
-                overdue=due is not None and due < today,
-                unread=case.message_counter > last_read,
+                reference=row.reference,
+                channel=channels[row.channel_id].name(lang),
+                category=channels[row.channel_id].category_name(row.category, lang),
+                status=row.status,
+                received_on=row.received_on,
+                acknowledged_on=row.acknowledged_on,
+                next_milestone=row.kind,
+                next_due=row.due,
+                overdue=row.due is not None and row.due < today,
+                unread=row.message_counter > row.last_read_counter,
             )
-            for case, last_read, due in rows
+            for row in rows
         ],
         page=page,
         pages=pages,
@@ -137,19 +170,8 @@ def inbox(
     )
 
 
-def _next_kinds(session: Session, due_by_case: dict[str, date | None]) -> dict[str, str]:
-    wanted = {case_id: due for case_id, due in due_by_case.items() if due is not None}
-    if not wanted:
-        return {}
-    found: dict[str, str] = {}
-    for case_id, kind, due in session.execute(
-        select(Milestone.case_id, Milestone.kind, Milestone.due_on)
-        .where(Milestone.case_id.in_(wanted), Milestone.done_on.is_(None))
-        .order_by(Milestone.kind)
-    ):
-        if due == wanted[case_id] and case_id not in found:
-            found[case_id] = kind
-    return found
+def _count(session: Session, query: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 # --- reading a case ----------------------------------------------------------------------------------
@@ -334,6 +356,35 @@ def share(session: Session, opened: OpenCase, staff: Staff, user_id: str) -> Non
     cases.add_participant(session, opened, target)
     notify.queue_notification(session, [target.id], "new_case")
     audit(session, staff, case, "shared", target.id)
+
+
+def set_legal_hold(session: Session, opened: OpenCase, staff: Staff, reason: str) -> None:
+    """Keep the case from being purged (e.g. pending proceedings); the reason goes to the audit trail."""
+    try:
+        retention.set_legal_hold(session, opened.case, reason, staff.user.id)
+    except retention.LegalHoldError as problem:
+        raise ActionRefused(str(problem.message)) from problem
+
+
+def lift_legal_hold(session: Session, opened: OpenCase, staff: Staff, reason: str) -> None:
+    """Let the retention period apply again; the reason goes to the audit trail."""
+    try:
+        retention.clear_legal_hold(session, opened.case, reason, staff.user.id)
+    except retention.LegalHoldError as problem:
+        raise ActionRefused(str(problem.message)) from problem
+
+
+def record_meeting_held(session: Session, opened: OpenCase, staff: Staff, day: date) -> None:
+    """The meeting the reporter asked for took place: meets the meeting milestone on the server's date."""
+    case = opened.case
+    _require_open(case)
+    meeting = session.scalar(select(Milestone).where(Milestone.case_id == case.id, Milestone.kind == "meeting"))
+    if meeting is None:
+        raise ActionRefused(str(_l("The reporter has not asked for a meeting.")))
+    if meeting.done_on is not None:
+        raise ActionRefused(str(_l("This meeting was recorded already.")))
+    clock.on_meeting_held(session, case, day)
+    audit(session, staff, case, "meeting_held")
 
 
 def attachment_download(

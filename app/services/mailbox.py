@@ -294,7 +294,8 @@ def request_meeting(session: Session, settings: Settings, mailbox: Mailbox, way:
                                             n=settings.max_text_chars, m=len(note)))]})
     body = str(MEETING_TEXTS[way]) + (f"\n\n{note}" if note else "")
     cases.add_message(session, mailbox.opened, author_kind="reporter", body=body, day=day, kind="meeting_request")
-    clock.recompute(session, mailbox.case, meeting_requested=day)
+    # A repeated request while one is pending keeps the first term (clock.on_meeting_requested).
+    clock.on_meeting_requested(session, mailbox.case, day)
     _finish(session, mailbox, [])
 
 

@@ -47,6 +47,9 @@ COOKIE_NAME = "mk_staff"
 FREE_ATTEMPTS = 5
 MAX_LOCK = timedelta(hours=1)
 ENROL_TTL = timedelta(minutes=15)
+# Activity extends a session at most once a minute: the idle limit is counted in tens of minutes, and
+# writing (and syncing to disk) on every page a handler opens would double the cost of a page.
+SEEN_RESOLUTION = timedelta(minutes=1)
 ISSUER = "Meldkluis"
 
 # A login with an unknown user name still costs one password check, so timing tells nothing.
@@ -283,7 +286,8 @@ def load_staff(session: Session, settings: Settings, cookie_value: str, now: dat
         private_key = crypto.unwrap_private_key(row.wrapped_private_key, session_key, "session")
     except crypto.DecryptionError:
         return None
-    row.last_seen_at = now
+    if now - row.last_seen_at >= SEEN_RESOLUTION:
+        row.last_seen_at = now
     session.commit()
     return Staff(user=user, session_id=row.id, private_key=private_key)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.config import Settings
-from app.models import Case, CaseExclusion, Channel, Participant, User, new_id, today
+from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id, today
 from app.services import cases, clock, notify, storage
 from app.services.cases import OpenCase
 from app.services.storage import AttachmentWriter
@@ -122,15 +122,19 @@ def find_channel(session: Session, slug: str) -> Channel | None:
     return session.scalar(select(Channel).where(Channel.slug == slug, Channel.active.is_(True)))
 
 
-def channel_recipients(session: Session, channel: Channel) -> list[ChannelRecipientInfo]:
-    """The handlers who would receive a report on this channel (activated accounts only: others hold no key)."""
-    users = session.scalars(
+def _recipient_users(session: Session, channel: Channel) -> list[User]:
+    """The channel's recipients who can receive a case key: activated accounts only (others hold no key)."""
+    return list(session.scalars(
         select(User)
-        .where(User.id.in_([r.user_id for r in channel.recipients]), User.active.is_(True),
-               User.public_key.is_not(None))
+        .join(ChannelRecipient, ChannelRecipient.user_id == User.id)
+        .where(ChannelRecipient.channel_id == channel.id, User.active.is_(True), User.public_key.is_not(None))
         .order_by(User.display_name, User.id)
-    )
-    return [ChannelRecipientInfo(u.id, u.display_name or u.username) for u in users]
+    ))
+
+
+def channel_recipients(session: Session, channel: Channel) -> list[ChannelRecipientInfo]:
+    """The handlers who would receive a report on this channel."""
+    return [ChannelRecipientInfo(u.id, u.display_name or u.username) for u in _recipient_users(session, channel)]
 
 
 @dataclass
@@ -155,11 +159,15 @@ class CaseDraft:
         self.files.clear()
 
 
-def validate_report(session: Session, settings: Settings, report: ReportInput,
-                    file_count: int = 0) -> tuple[Channel, list[ChannelRecipientInfo], list[str]]:
-    """Check the report; returns its channel, the channel's recipients and the selected recipient ids."""
+def validate_report(session: Session, settings: Settings, report: ReportInput, file_count: int = 0,
+                    channel: Channel | None = None) -> tuple[Channel, list[User], list[User]]:
+    """Check the report; returns its channel, the channel's recipients and the selected ones.
+
+    `channel` is the active channel of `report.channel_slug` if the caller looked it up already.
+    """
     errors: dict[str, list[str]] = {}
-    channel = find_channel(session, report.channel_slug)
+    if channel is None or channel.slug != report.channel_slug:
+        channel = find_channel(session, report.channel_slug)
     if channel is None:
         raise SubmissionError({"": [str(_l("This channel does not exist (any more). Choose another one."))]})
     if report.category not in {c["slug"] for c in channel.categories}:
@@ -183,10 +191,11 @@ def validate_report(session: Session, settings: Settings, report: ReportInput,
                    n=limit, m=len(report.identity))))
     if file_count > settings.max_files:
         errors.setdefault("files", []).append(str(_l("You can add at most %(n)s files.", n=settings.max_files)))
-    recipients = channel_recipients(session, channel)
-    all_ids = [r.user_id for r in recipients]
-    selected = all_ids if report.recipient_ids is None else [i for i in all_ids if i in set(report.recipient_ids)]
-    if report.recipient_ids is not None and set(report.recipient_ids) - set(all_ids):
+    recipients = _recipient_users(session, channel)
+    all_ids = {user.id for user in recipients}
+    wanted = all_ids if report.recipient_ids is None else set(report.recipient_ids)
+    selected = [user for user in recipients if user.id in wanted]
+    if wanted - all_ids:
         errors.setdefault("recipients", []).append(str(_l("Choose recipients from the list.")))
     if recipients and not selected:
         errors.setdefault("recipients", []).append(str(_l("Leave at least one person selected.")))
@@ -203,26 +212,28 @@ def _new_reference(session: Session) -> str:
 
 
 def finish_report(session: Session, settings: Settings, draft: CaseDraft, report: ReportInput,
-                  *, day: date | None = None) -> Receipt:
+                  *, day: date | None = None, channel: Channel | None = None) -> Receipt:
     """Validate and commit the drafted case with its sealed report, files and participants.
 
     Commits exactly once. Any failure (validation, KDF, storage, database) removes the draft's files and
-    rolls back, then re-raises.
+    rolls back, then re-raises. `channel`: as for `validate_report`.
     """
     day = day or today()
     try:
-        channel, _recipients, selected = validate_report(session, settings, report, len(draft.files))
+        channel, recipients, selected = validate_report(session, settings, report, len(draft.files), channel)
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
         passphrase = crypto.new_passphrase()
         salt = crypto.new_salt()
         keys = derive_reporter_keys(passphrase, salt, settings)
-        case = draft.opened.case
+        opened = draft.opened
+        case = opened.case
         case.reference = _new_reference(session)
         case.receipt_hash = crypto.receipt_lookup_hash(receipt_code, settings.receipt_lookup_key)
         case.reporter_public_key = keys.public
         case.reporter_salt = salt
         case.reporter_auth_digest = crypto.auth_key_digest(keys.auth_key)
+        case.reporter_failed_logins = 0
         case.channel_id = channel.id
         case.channel = channel
         case.category = report.category
@@ -230,28 +241,24 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         case.anonymous = True
         case.received_on = day
         case.message_counter = 0
-        session.add(case)
-        session.flush()
-        opened = draft.opened
-        session.add(Participant(case_id=case.id, user_id=None,
-                                sealed_case_key=crypto.seal_case_key(opened.key, keys.public, case.id)))
-        for user_id in selected:
-            user = session.get(User, user_id)
-            assert user is not None and user.public_key is not None
-            session.add(Participant(case_id=case.id, user_id=user.id,
-                                    sealed_case_key=crypto.seal_case_key(opened.key, user.public_key, case.id)))
-        for recipient in _recipients:
-            if recipient.user_id not in selected:
-                session.add(CaseExclusion(case_id=case.id, user_id=recipient.user_id))
+        # Sealed before the first flush, so the case is one INSERT (not an INSERT and an UPDATE).
         cases.set_report(opened, {q.key: report.fields.get(q.key, "") for q in QUESTIONS})
         if identity:
             cases.set_identity(opened, identity)
+        session.add(case)
+        session.add(Participant(case_id=case.id, user_id=None,
+                                sealed_case_key=crypto.seal_case_key(opened.key, keys.public, case.id)))
+        for user in selected:
+            assert user.public_key is not None
+            session.add(Participant(case_id=case.id, user_id=user.id,
+                                    sealed_case_key=crypto.seal_case_key(opened.key, user.public_key, case.id)))
+        session.add_all(CaseExclusion(case_id=case.id, user_id=user.id) for user in recipients if user not in selected)
+        session.flush()  # the case row first: attachments refer to it by a foreign key only
         for uploaded in draft.files:
             uploaded.writer.finish(session, name=uploaded.name, author_kind="reporter", day=day)
-        session.flush()
         clock.on_received(session, case)
         reply_by = clock.next_promised_date(session, case)
-        notify.queue_notification(session, selected, "new_case")
+        notify.queue_notification(session, [user.id for user in selected], "new_case")
         session.commit()
     except BaseException:
         session.rollback()

@@ -31,6 +31,11 @@ def _year_arg(default: int | None) -> int | None:
     return int(value)
 
 
+def _page_arg(name: str) -> int:
+    value = request.args.get(name, "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
 def _render(template: str, **context: Any) -> str:
     return render_template(template, staff=current_staff(), percentage=compliance.percentage, **context)
 
@@ -47,7 +52,9 @@ def overview() -> str:
     return _render(
         "compliance/overview.html", today=today,
         data=compliance.overview(session, granularity, year, today, _lang()),
-        attention=compliance.attention(session, today, _lang()), soon_days=compliance.SOON_DAYS,
+        attention=compliance.attention(session, today, _lang(), page=_page_arg("due_page")),
+        soon_days=compliance.SOON_DAYS,
+        filters={"period": granularity, "year": year if year is not None else "all"},
     )
 
 
@@ -56,8 +63,7 @@ def overview() -> str:
 def register() -> str:
     today = clock.today()
     year = _year_arg(today.year)
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and int(page) > 0 else 1
+    number = _page_arg("page")
     data = compliance.register(get_session(), year, today, _lang(), offset=(number - 1) * REGISTER_PAGE_SIZE,
                                limit=REGISTER_PAGE_SIZE)
     pages = max(1, -(-data.total // REGISTER_PAGE_SIZE))

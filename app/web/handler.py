@@ -101,6 +101,16 @@ class ShareForm(BaseForm):
     user_id = SelectField(_l("Handler"), choices=[], validate_choice=False)
 
 
+class ReasonForm(BaseForm):
+    """A legal hold, or lifting one: the reason is required (checked by the service, with its message)."""
+
+    reason = StringField(_l("Reason"), render_kw={"maxlength": 200, "required": True})
+
+
+class ConfirmForm(BaseForm):
+    pass
+
+
 STATUS_LABELS = {
     "new": _l("New"), "acknowledged": _l("Acknowledged"), "in_progress": _l("In progress"),
     "feedback_given": _l("Feedback given"), "closed": _l("Closed"),
@@ -368,11 +378,13 @@ def _case_page(opened: OpenCase, staff: staff_auth.Staff, *, error: str | None =
     close_form.outcome.choices = [SelectChoice(o, OUTCOME_LABELS[o]) for o in handling.OUTCOMES]
     share_form = ShareForm(prefix="share")
     share_form.user_id.choices = [SelectChoice(u.id, u.display_name) for u in view.share_candidates]
-    forms.update(status=status_form, close=close_form, share=share_form)
+    forms.update(status=status_form, close=close_form, share=share_form, hold=ReasonForm(prefix="hold"),
+                 release=ReasonForm(prefix="release"), meeting=ConfirmForm(prefix="meeting"))
     if form is not None:
         forms[failed] = form
+    meeting = next((m for m in view.milestones if m.kind == "meeting" and m.done_on is None), None)
     return render_template("handler/case.html", view=view, forms=forms, error=error, failed=failed,
-                           staff=staff), status
+                           staff=staff, open_meeting=meeting), status
 
 
 @bp.get("/case/<reference>")
@@ -406,6 +418,10 @@ def _text(form: Any) -> str:
     return str(form.text.data or "")
 
 
+def _reason(form: Any) -> str:
+    return str(form.reason.data or "")
+
+
 # Each action: its form and the one service call it makes (the server's date, never one from the form).
 CASE_ACTIONS: dict[str, tuple[type[BaseForm], Callable[..., None]]] = {
     "acknowledge": (TextForm, lambda s, o, st, f: handling.acknowledge(s, settings_of_app(), o, st, _text(f),
@@ -417,6 +433,9 @@ CASE_ACTIONS: dict[str, tuple[type[BaseForm], Callable[..., None]]] = {
     "status": (StatusForm, lambda s, o, st, f: handling.set_status(s, o, st, f.status.data or "")),
     "close": (CloseForm, lambda s, o, st, f: handling.close(s, o, st, f.outcome.data or "", clock.today())),
     "share": (ShareForm, lambda s, o, st, f: handling.share(s, o, st, f.user_id.data or "")),
+    "hold": (ReasonForm, lambda s, o, st, f: handling.set_legal_hold(s, o, st, _reason(f))),
+    "release": (ReasonForm, lambda s, o, st, f: handling.lift_legal_hold(s, o, st, _reason(f))),
+    "meeting": (ConfirmForm, lambda s, o, st, f: handling.record_meeting_held(s, o, st, clock.today())),
 }
 for _name, (_form_class, _run) in CASE_ACTIONS.items():
     bp.add_url_rule(f"/case/<reference>/{_name}", endpoint=f"case_{_name}",

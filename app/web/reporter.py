@@ -240,7 +240,7 @@ def submit(slug: str) -> tuple[str, int]:
         identity=parsed.fields.get("identity") or None,
     )
     try:
-        receipt = submission.finish_report(get_session(), settings, draft, report)
+        receipt = submission.finish_report(get_session(), settings, draft, report, channel=channel)
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
         return _render_submit(channel, form, general=general, files_lost=bool(parsed.files), status=400)

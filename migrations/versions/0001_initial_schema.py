@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 00:32:13.564188
+Create Date: 2026-11-23 00:56:39.344621
 """
 
 import sqlalchemy as sa
@@ -153,6 +153,10 @@ def upgrade() -> None:
         sa.Column("purged_on", sa.Date(), nullable=True),
         sa.Column("report_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("identity_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("acknowledgement_milestones", sa.Integer(), nullable=False),
+        sa.Column("acknowledgements_on_time", sa.Integer(), nullable=False),
+        sa.Column("feedback_milestones", sa.Integer(), nullable=False),
+        sa.Column("feedback_on_time", sa.Integer(), nullable=False),
         sa.Column("message_counter", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["channel_id"], ["channel.id"], name=op.f("fk_case_channel_id_channel")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case")),
@@ -161,8 +165,41 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_channel_id"), ["channel_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_case_received_on"), ["received_on"], unique=False)
-        batch_op.create_index(batch_op.f("ix_case_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_case_inbox",
+            [
+                "id",
+                "purged_on",
+                "received_on",
+                "reference",
+                "status",
+                "channel_id",
+                "category",
+                "acknowledged_on",
+                "message_counter",
+            ],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_case_open",
+            ["closed_on", "status", "received_on", "channel_id", "id", "reference"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_case_statistics",
+            [
+                "received_on",
+                "channel_id",
+                "acknowledged_on",
+                "feedback_on",
+                "closed_on",
+                "acknowledgement_milestones",
+                "acknowledgements_on_time",
+                "feedback_milestones",
+                "feedback_on_time",
+            ],
+            unique=False,
+        )
 
     op.create_table(
         "channel_recipient",
@@ -261,8 +298,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "kind", name=op.f("uq_milestone_case_id")),
     )
     with op.batch_alter_table("milestone", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_milestone_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            "ix_milestone_case_dates", ["case_id", "kind", "due_on", "done_on"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_milestone_due_on"), ["due_on"], unique=False)
+        batch_op.create_index(
+            "ix_milestone_open_deadline",
+            ["case_id", "due_on"],
+            unique=False,
+            sqlite_where=sa.text("done_on IS NULL AND kind != 'retention_review'"),
+            postgresql_where=sa.text("done_on IS NULL AND kind != 'retention_review'"),
+        )
 
     op.create_table(
         "note",
@@ -305,7 +351,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("participant", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_participant_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_participant_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            "ix_participant_inbox", ["user_id", "case_id", "last_read_counter"], unique=False
+        )
 
     op.create_table(
         "reporter_session",
@@ -372,7 +420,7 @@ def downgrade() -> None:
 
     op.drop_table("reporter_session")
     with op.batch_alter_table("participant", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_participant_user_id"))
+        batch_op.drop_index("ix_participant_inbox")
         batch_op.drop_index(batch_op.f("ix_participant_case_id"))
 
     op.drop_table("participant")
@@ -381,8 +429,13 @@ def downgrade() -> None:
 
     op.drop_table("note")
     with op.batch_alter_table("milestone", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_milestone_open_deadline",
+            sqlite_where=sa.text("done_on IS NULL AND kind != 'retention_review'"),
+            postgresql_where=sa.text("done_on IS NULL AND kind != 'retention_review'"),
+        )
         batch_op.drop_index(batch_op.f("ix_milestone_due_on"))
-        batch_op.drop_index(batch_op.f("ix_milestone_case_id"))
+        batch_op.drop_index("ix_milestone_case_dates")
 
     op.drop_table("milestone")
     with op.batch_alter_table("message", schema=None) as batch_op:
@@ -397,8 +450,9 @@ def downgrade() -> None:
     op.drop_table("audit_event")
     op.drop_table("channel_recipient")
     with op.batch_alter_table("case", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_status"))
-        batch_op.drop_index(batch_op.f("ix_case_received_on"))
+        batch_op.drop_index("ix_case_statistics")
+        batch_op.drop_index("ix_case_open")
+        batch_op.drop_index("ix_case_inbox")
         batch_op.drop_index(batch_op.f("ix_case_channel_id"))
 
     op.drop_table("case")

@@ -48,7 +48,9 @@ def test_policy_pages_are_for_admins_only(staff_client: Callable[..., FlaskClien
     assert client.get("/nl/admin/policies").status_code == 302
     assert staff_client("compliance").get("/nl/admin/policies").status_code == 403
     assert staff_client("handler").get("/nl/admin/policies/wbk").status_code == 403
-    assert staff_client("admin").get("/nl/admin/policies").status_code == 200
+    admin = staff_client("admin")
+    assert admin.get("/nl/admin/policies").status_code == 200
+    assert 'href="/nl/admin/policies"' in admin.get("/nl/admin/").get_data(as_text=True)  # found from the start
 
 
 def test_compliance_pages_show_no_content(
@@ -129,7 +131,7 @@ def test_attention_list_flags_disclosure_risk_and_hold(db_session: Session, app:
     _case(db_session, "misstand", on - timedelta(days=2))
     _case(db_session, "misstand", on - timedelta(days=60), acknowledged_on=on - timedelta(days=59))  # not soon
     with app.test_request_context("/nl/"):
-        rows = compliance.attention(db_session, on, "nl")
+        rows = compliance.attention(db_session, on, "nl").rows
     assert [(r.reference, r.kind, r.overdue, r.disclosure_risk, r.legal_hold) for r in rows][0] == (
         overdue.reference, "feedback", True, True, True)
     assert len(rows) == 2 and rows[1].kind == "acknowledge" and rows[1].days_left == 5

@@ -59,6 +59,10 @@ MATRIX: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/nl/handler/case/{A}/status"): CASE_ACTION,
     ("POST", "/nl/handler/case/{A}/share"): row(400, 404, 404, 403, 403, "login", "login", "login"),
     ("POST", "/nl/handler/case/{A}/close"): CASE_ACTION,
+    ("POST", "/nl/handler/case/{A}/hold"): CASE_ACTION,  # a closed case can be held: purge comes after closing
+    ("POST", "/nl/handler/case/{A}/release"): CASE_ACTION,  # lifts the hold just set
+    # Case A's reporter asked for no meeting (and it is closed by now): refused with a message, not hidden.
+    ("POST", "/nl/handler/case/{A}/meeting"): row(400, 404, 404, 403, 403, "login", "login", "login"),
     ("GET", "/nl/compliance/"): COMPLIANCE_ONLY,
     ("GET", "/nl/compliance/register"): COMPLIANCE_ONLY,
     ("GET", "/nl/compliance/register.csv"): COMPLIANCE_ONLY,
@@ -81,7 +85,8 @@ MAY_READ_CASE_A = {H: {key for key in MATRIX if key[1].startswith("/nl/handler/c
 ACTION_DATA = {"note": {"note-text": "notitie"}, "reply": {"reply-text": "antwoord"},
                "acknowledge": {"acknowledge-text": "ontvangen"}, "feedback": {"feedback-text": "terugkoppeling"},
                "status": {"status-status": "in_progress"}, "share": {"share-user_id": "nobody"},
-               "close": {"close-outcome": "unfounded"}}
+               "close": {"close-outcome": "unfounded"}, "hold": {"hold-reason": "Lopende procedure"},
+               "release": {"release-reason": "Procedure afgerond"}, "meeting": {}}
 
 
 @dataclass

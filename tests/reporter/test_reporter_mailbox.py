@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.models import Case, Message, Milestone, PendingNotification, ReporterSession, utcnow
-from app.services import cases, mailbox, submission
+from app.services import cases, clock, mailbox, submission
 from app.services.mailbox import LoginFailed
 from app.services.upload import UploadedFile
 
@@ -157,13 +157,23 @@ def test_reply_notifies_the_handlers(db_session: Session, settings, add_recipien
         mailbox.post_reply(db_session, settings, box, "x" * (settings.max_text_chars + 1), [])
 
 
-def test_meeting_request_starts_the_meeting_milestone(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
+def test_meeting_request_starts_the_meeting_milestone(  # type: ignore[no-untyped-def]
+    db_session: Session, settings, receipt, monkeypatch: pytest.MonkeyPatch
+) -> None:
     box = logged_in(db_session, settings, receipt)
+    monkeypatch.setattr(clock, "today", lambda now=None: date(2026, 3, 2))
     mailbox.request_meeting(db_session, settings, box, "phone", "Na 17 uur", day=date(2026, 3, 2))
     message = db_session.scalars(select(Message).where(Message.case_id == receipt.case_id)).one()
     assert message.kind == "meeting_request" and message.created_on == date(2026, 3, 2)
-    kinds = set(db_session.scalars(select(Milestone.kind).where(Milestone.case_id == receipt.case_id)))
-    assert "meeting" in kinds
+
+    def meeting() -> Milestone:
+        return db_session.scalars(select(Milestone).where(Milestone.case_id == receipt.case_id,
+                                                          Milestone.kind == "meeting")).one()
+
+    assert (meeting().triggered_on, meeting().due_on) == (date(2026, 3, 2), date(2026, 3, 16))
+    monkeypatch.setattr(clock, "today", lambda now=None: date(2026, 3, 9))
+    mailbox.request_meeting(db_session, settings, box, "in_person", "", day=date(2026, 3, 9))
+    assert meeting().due_on == date(2026, 3, 16)  # asking again does not restart the term
     with pytest.raises(mailbox.MailboxError):
         mailbox.request_meeting(db_session, settings, box, "carrier pigeon", "")
 
