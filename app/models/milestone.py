@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -16,9 +16,12 @@ from sqlalchemy import (
     and_,
     literal,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, new_id
+
+if TYPE_CHECKING:
+    from app.models.case import Case
 
 
 class Milestone(Base):
@@ -40,6 +43,10 @@ class Milestone(Base):
     triggered_on: Mapped[date | None] = mapped_column(Date)
     # Extensions applied to this milestone (e.g. Awb 9:11 "committee", "extension"); reasons are audited.
     extensions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    # Never loaded; it tells a flush to insert the case before its milestones, so a new case and its
+    # milestones go to the database in one flush (app/services/clock.py on_received).
+    case: Mapped[Case] = relationship(lazy="raise")
 
 
 def open_deadline() -> ColumnElement[bool]:

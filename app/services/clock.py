@@ -23,7 +23,7 @@ A milestone is met when done_on <= due_on. Action dates always come from the ser
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -275,11 +275,17 @@ def recompute(session: Session, case: Case, **events: date) -> None:
     Done milestones keep their done date; open milestones the policy no longer has are dropped
     (after a move to another channel), done ones stay as history.
     """
-    existing = _milestones(session, case)
-    known = _events(case, existing) | events
+    _apply(session, case, _milestones(session, case), policy_rules(case.channel.policy), events)
+    session.flush()
+
+
+def _apply(session: Session, case: Case, existing: Mapping[str, Milestone], rules: list[Rule],
+           events: Mapping[str, date]) -> list[Milestone]:
+    """Bring `existing` (the case's stored milestones) in line with the policy; returns the current ones."""
+    known = _events(case, existing) | dict(events)
     policy = case.channel.policy
     planned = plan(
-        policy_rules(policy), known, retention_months=case.channel.retention_months,
+        rules, known, retention_months=case.channel.retention_months,
         shift_to_working_day=policy.shift_to_working_day,
         extensions={kind: list(m.extensions or []) for kind, m in existing.items()},
     )
@@ -301,8 +307,9 @@ def recompute(session: Session, case: Case, **events: date) -> None:
             session.delete(milestone)
         else:
             current[kind] = milestone
-    _summarise(case, list(current.values()))
-    session.flush()
+    milestones = list(current.values())
+    _summarise(case, milestones)
+    return milestones
 
 
 def _summarise(case: Case, milestones: list[Milestone]) -> None:
@@ -331,8 +338,17 @@ def recorded_day(day: date) -> date:
     return server
 
 
-def on_received(session: Session, case: Case) -> None:
-    recompute(session, case)
+def on_received(session: Session, case: Case) -> date | None:
+    """Start the clock of a case just received; returns the date the reporter can expect to hear back.
+
+    The case has no milestones yet, so none are read: they are planned, the case's milestone figures
+    set, and one flush stores them (with the case itself when it is new in the session, so a new case is
+    one INSERT, not an INSERT and an UPDATE).
+    """
+    rules = policy_rules(case.channel.policy)
+    milestones = _apply(session, case, {}, rules, {})
+    session.flush()
+    return _reply_by(case, milestones, rules)
 
 
 def on_acknowledged(session: Session, case: Case, day: date) -> None:
@@ -425,17 +441,20 @@ def extend(session: Session, case: Case, kind: str, slug: str, reason: str, user
     return milestone
 
 
-def _reporter_kinds(case: Case) -> set[str]:
-    return {rule.milestone for rule in policy_rules(case.channel.policy) if not rule.retention}
+def _reply_by(case: Case, milestones: Iterable[Milestone], rules: list[Rule]) -> date | None:
+    """The earliest open milestone owed to the reporter (the retention review is not for them)."""
+    if case.closed_on is not None or case.purged_on is not None:
+        return None
+    kinds = {rule.milestone for rule in rules if not rule.retention}
+    dues = [m.due_on for m in milestones if m.done_on is None and m.kind in kinds]
+    return min(dues) if dues else None
 
 
 def next_promised_date(session: Session, case: Case) -> date | None:
     """The next date the reporter can expect to hear back: the earliest open milestone owed to them."""
     if case.closed_on is not None or case.purged_on is not None:
         return None
-    kinds = _reporter_kinds(case)
-    dues = [m.due_on for m in _milestones(session, case).values() if m.done_on is None and m.kind in kinds]
-    return min(dues) if dues else None
+    return _reply_by(case, _milestones(session, case).values(), policy_rules(case.channel.policy))
 
 
 def risky_kinds(policy: DeadlinePolicy) -> set[str]:

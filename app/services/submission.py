@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 import crypto
@@ -114,27 +114,36 @@ class ChannelRecipientInfo:
     display_name: str
 
 
+@dataclass(frozen=True)
+class ReportChannel:
+    """An active channel with the handlers a report on it goes to: activated accounts only (others hold
+    no key), by name."""
+
+    channel: Channel
+    recipients: list[User]
+
+    def recipient_choices(self) -> list[ChannelRecipientInfo]:
+        """The handlers who would receive a report on this channel, as the reporter sees them."""
+        return [ChannelRecipientInfo(u.id, u.display_name or u.username) for u in self.recipients]
+
+
 def active_channels(session: Session) -> list[Channel]:
     return list(session.scalars(select(Channel).where(Channel.active.is_(True)).order_by(Channel.position)))
 
 
-def find_channel(session: Session, slug: str) -> Channel | None:
-    return session.scalar(select(Channel).where(Channel.slug == slug, Channel.active.is_(True)))
-
-
-def _recipient_users(session: Session, channel: Channel) -> list[User]:
-    """The channel's recipients who can receive a case key: activated accounts only (others hold no key)."""
-    return list(session.scalars(
-        select(User)
-        .join(ChannelRecipient, ChannelRecipient.user_id == User.id)
-        .where(ChannelRecipient.channel_id == channel.id, User.active.is_(True), User.public_key.is_not(None))
+def find_report_channel(session: Session, slug: str) -> ReportChannel | None:
+    """The active channel `slug` and its recipients, in one query (the submit page reads both twice)."""
+    rows = session.execute(
+        select(Channel, User)
+        .outerjoin(ChannelRecipient, ChannelRecipient.channel_id == Channel.id)
+        .outerjoin(User, and_(User.id == ChannelRecipient.user_id, User.active.is_(True),
+                              User.public_key.is_not(None)))
+        .where(Channel.slug == slug, Channel.active.is_(True))
         .order_by(User.display_name, User.id)
-    ))
-
-
-def channel_recipients(session: Session, channel: Channel) -> list[ChannelRecipientInfo]:
-    """The handlers who would receive a report on this channel."""
-    return [ChannelRecipientInfo(u.id, u.display_name or u.username) for u in _recipient_users(session, channel)]
+    ).all()
+    if not rows:
+        return None
+    return ReportChannel(rows[0][0], [user for _, user in rows if user is not None])
 
 
 @dataclass
@@ -160,16 +169,17 @@ class CaseDraft:
 
 
 def validate_report(session: Session, settings: Settings, report: ReportInput, file_count: int = 0,
-                    channel: Channel | None = None) -> tuple[Channel, list[User], list[User]]:
+                    found: ReportChannel | None = None) -> tuple[Channel, list[User], list[User]]:
     """Check the report; returns its channel, the channel's recipients and the selected ones.
 
-    `channel` is the active channel of `report.channel_slug` if the caller looked it up already.
+    `found` is `find_report_channel(report.channel_slug)` if the caller looked it up already.
     """
     errors: dict[str, list[str]] = {}
-    if channel is None or channel.slug != report.channel_slug:
-        channel = find_channel(session, report.channel_slug)
-    if channel is None:
+    if found is None or found.channel.slug != report.channel_slug:
+        found = find_report_channel(session, report.channel_slug)
+    if found is None:
         raise SubmissionError({"": [str(_l("This channel does not exist (any more). Choose another one."))]})
+    channel, recipients = found.channel, found.recipients
     if report.category not in {c["slug"] for c in channel.categories}:
         errors.setdefault("category", []).append(str(_l("Choose a subject.")))
     limit = settings.max_text_chars
@@ -191,7 +201,6 @@ def validate_report(session: Session, settings: Settings, report: ReportInput, f
                    n=limit, m=len(report.identity))))
     if file_count > settings.max_files:
         errors.setdefault("files", []).append(str(_l("You can add at most %(n)s files.", n=settings.max_files)))
-    recipients = _recipient_users(session, channel)
     all_ids = {user.id for user in recipients}
     wanted = all_ids if report.recipient_ids is None else set(report.recipient_ids)
     selected = [user for user in recipients if user.id in wanted]
@@ -212,15 +221,15 @@ def _new_reference(session: Session) -> str:
 
 
 def finish_report(session: Session, settings: Settings, draft: CaseDraft, report: ReportInput,
-                  *, day: date | None = None, channel: Channel | None = None) -> Receipt:
+                  *, day: date | None = None, found: ReportChannel | None = None) -> Receipt:
     """Validate and commit the drafted case with its sealed report, files and participants.
 
     Commits exactly once. Any failure (validation, KDF, storage, database) removes the draft's files and
-    rolls back, then re-raises. `channel`: as for `validate_report`.
+    rolls back, then re-raises. `found`: as for `validate_report`.
     """
     day = day or today()
     try:
-        channel, recipients, selected = validate_report(session, settings, report, len(draft.files), channel)
+        channel, recipients, selected = validate_report(session, settings, report, len(draft.files), found)
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
         passphrase = crypto.new_passphrase()
@@ -253,11 +262,11 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
             session.add(Participant(case_id=case.id, user_id=user.id,
                                     sealed_case_key=crypto.seal_case_key(opened.key, user.public_key, case.id)))
         session.add_all(CaseExclusion(case_id=case.id, user_id=user.id) for user in recipients if user not in selected)
-        session.flush()  # the case row first: attachments refer to it by a foreign key only
+        # Flushes the case, its participants and milestones together; the case row must be in before the
+        # attachments, which refer to it by a foreign key only.
+        reply_by = clock.on_received(session, case)
         for uploaded in draft.files:
             uploaded.writer.finish(session, name=uploaded.name, author_kind="reporter", day=day)
-        clock.on_received(session, case)
-        reply_by = clock.next_promised_date(session, case)
         notify.queue_notification(session, [user.id for user in selected], "new_case")
         session.commit()
     except BaseException:

@@ -31,7 +31,7 @@ from app.config import Settings
 from app.db import get_session
 from app.extensions import limiter
 from app.forms import BaseForm
-from app.models import Channel, Organisation
+from app.models import Organisation
 from app.services import mailbox as mailboxes
 from app.services import storage, submission
 from app.services.storage import AttachmentWriter
@@ -190,18 +190,19 @@ def choose_channel() -> str:
     return render_template("reporter/choose_channel.html", channels=submission.active_channels(get_session()))
 
 
-def _channel_or_404(slug: str) -> Channel:
-    channel = submission.find_channel(get_session(), slug)
-    if channel is None:
+def _channel_or_404(slug: str) -> submission.ReportChannel:
+    found = submission.find_report_channel(get_session(), slug)
+    if found is None:
         abort(404)
-    return channel
+    return found
 
 
-def _render_submit(channel: Channel, form: SubmitForm, *, general: list[str] | None = None,
+def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general: list[str] | None = None,
                    files_lost: bool = False, status: int = 200) -> tuple[str, int]:
     lang = g.get("lang", "nl")
+    channel = found.channel
     form.category.choices = [SelectChoice(c["slug"], c["en" if lang == "en" else "nl"]) for c in channel.categories]
-    recipients = submission.channel_recipients(get_session(), channel)
+    recipients = found.recipient_choices()
     form.recipients.choices = [SelectChoice(r.user_id, r.display_name) for r in recipients]
     if request.method == "GET":
         form.recipients.data = [r.user_id for r in recipients]
@@ -220,16 +221,22 @@ def submit_form(slug: str) -> tuple[str, int]:
 
 @bp.post("/melden/<slug>")
 def submit(slug: str) -> tuple[str, int]:
-    channel = _channel_or_404(slug)
     settings = _settings()
     draft = submission.CaseDraft.start(settings)
     parsed = _parse_with_files(draft.begin_file)
+    # Looked up once the body is in: the report goes to the recipients of the moment it arrives, and no
+    # database transaction stays open while files stream in.
+    found = submission.find_report_channel(get_session(), slug)
+    if found is None:
+        parsed.discard_files()
+        abort(404)
+    channel = found.channel
     form = SubmitForm(formdata=parsed.fields)
     _require_csrf(form, parsed)
     if parsed.errors:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
-        return _render_submit(channel, form, general=general, files_lost=True,
+        return _render_submit(found, form, general=general, files_lost=True,
                               status=413 if parsed.file_too_large else 400)
     draft.files.extend(parsed.files)
     report = ReportInput(
@@ -240,10 +247,10 @@ def submit(slug: str) -> tuple[str, int]:
         identity=parsed.fields.get("identity") or None,
     )
     try:
-        receipt = submission.finish_report(get_session(), settings, draft, report, channel=channel)
+        receipt = submission.finish_report(get_session(), settings, draft, report, found=found)
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
-        return _render_submit(channel, form, general=general, files_lost=bool(parsed.files), status=400)
+        return _render_submit(found, form, general=general, files_lost=bool(parsed.files), status=400)
     except submission.KdfBusy:
         abort(429)
     return render_template("reporter/receipt.html", receipt=receipt, channel=channel), 200

@@ -232,6 +232,15 @@ def test_too_large_file_gives_a_friendly_413_and_stores_nothing(settings) -> Non
         db.engine_of(app).dispose()
 
 
+def test_a_report_to_an_unknown_channel_is_a_404_and_stores_nothing(app: Flask, client: FlaskClient) -> None:
+    # The channel is looked up once the body (with its files, encrypted as they arrive) is in.
+    token = csrf_token(client, "/nl/melden/misstand")
+    data = {**submit_form_data(token), "files": [(io.BytesIO(b"bijlage"), "a.txt")]}
+    response = client.post("/nl/melden/bestaat-niet", data=data, content_type="multipart/form-data")
+    assert response.status_code == 404
+    assert nothing_stored(app)
+
+
 def test_invalid_utf8_in_a_field(app: Flask, client: FlaskClient) -> None:
     token = csrf_token(client, "/nl/melden/misstand")
     body, content_type = multipart_body(
