@@ -43,7 +43,7 @@ class _EncryptionPipe:
     is raised again in the request thread at the next write or at close.
     """
 
-    QUEUED_CHUNKS = 4
+    QUEUED_CHUNKS = 2
 
     def __init__(self, encryptor: crypto.FileEncryptor) -> None:
         self._encryptor = encryptor
