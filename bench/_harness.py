@@ -109,3 +109,25 @@ def timed_get(url: str, headers: dict[str, str] | None = None) -> float:
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
     return time.perf_counter() - start
+
+
+def alternate_with_start_page(base: str, url: str, headers: dict[str, str], requests: int,
+                              warmup: int = 3) -> tuple[list[float], list[float]]:
+    """Time the static start page and `url` alternately, so drift on a shared machine hits both alike."""
+    for _ in range(warmup):
+        timed_get(base + "/nl/")
+        timed_get(url, headers)
+    static, measured = [], []
+    for _ in range(requests):
+        static.append(timed_get(base + "/nl/"))
+        measured.append(timed_get(url, headers))
+    return static, measured
+
+
+def report_p95_ratio(label: str, static: list[float], measured: list[float], budget: float, detail: str) -> int:
+    """Print both distributions and the p95 ratio against the budget; the exit code says whether it holds."""
+    ratio = percentile(measured, 95) / percentile(static, 95)
+    print(f"start page: {summary(static)}")
+    print(f"{label}: {summary(measured)}  ({detail})")
+    print(f"p95 ratio: {ratio:.1f}x (budget {budget:.0f}x) -> {'OK' if ratio <= budget else 'OVER BUDGET'}")
+    return 0 if ratio <= budget else 1

@@ -28,13 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (  # noqa: E402
+    alternate_with_start_page,
     bench_environment,
     gunicorn_server,
-    percentile,
     private_database,
-    summary,
+    report_p95_ratio,
     temporary_instance,
-    timed_get,
 )
 
 BUDGET = 5.0
@@ -52,7 +51,8 @@ def populate(count: int) -> str:
     from app import create_app
     from app.db import engine_of, session_scope
     from app.models import Case, Channel, Milestone, Participant, new_id
-    from app.services import accounts, cases as case_texts, clock, staff_auth
+    from app.services import accounts, clock, staff_auth
+    from app.services import cases as case_texts
 
     app = create_app()
     today = clock.today()
@@ -165,18 +165,8 @@ def main() -> int:
             headers = {"Cookie": f"mk_staff={login(base, secret)}"}
             inbox_url = f"{base}/nl/handler/"
             check_inbox(inbox_url, headers, args.cases)
-            for _ in range(5):
-                timed_get(base + "/nl/")
-                timed_get(inbox_url, headers)
-            static, inbox = [], []
-            for _ in range(args.requests):
-                static.append(timed_get(base + "/nl/"))
-                inbox.append(timed_get(inbox_url, headers))
-    ratio = percentile(inbox, 95) / percentile(static, 95)
-    print(f"start page: {summary(static)}")
-    print(f"inbox:      {summary(inbox)}  ({args.cases} cases, first page)")
-    print(f"p95 ratio: {ratio:.1f}x (budget {BUDGET:.0f}x) -> {'OK' if ratio <= BUDGET else 'OVER BUDGET'}")
-    return 0 if ratio <= BUDGET else 1
+            static, inbox = alternate_with_start_page(base, inbox_url, headers, args.requests, warmup=5)
+    return report_p95_ratio("inbox", static, inbox, BUDGET, f"{args.cases} cases, first page")
 
 
 if __name__ == "__main__":

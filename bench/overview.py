@@ -24,13 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (  # noqa: E402
+    alternate_with_start_page,
     bench_environment,
     gunicorn_server,
-    percentile,
     private_database,
-    summary,
+    report_p95_ratio,
     temporary_instance,
-    timed_get,
 )
 
 BUDGET = 20.0
@@ -127,18 +126,8 @@ def main() -> int:
             cookie = populate(args.cases)
             headers = {"Cookie": f"mk_staff={cookie}"}
             overview_url = f"{base}/nl/compliance/?period=month&year={date.today().year}"
-            for _ in range(3):
-                timed_get(base + "/nl/")
-                timed_get(overview_url, headers)
-            static, overview = [], []
-            for _ in range(args.requests):
-                static.append(timed_get(base + "/nl/"))
-                overview.append(timed_get(overview_url, headers))
-    ratio = percentile(overview, 95) / percentile(static, 95)
-    print(f"start page:          {summary(static)}")
-    print(f"compliance overview: {summary(overview)}  ({args.cases} cases)")
-    print(f"p95 ratio: {ratio:.1f}x (budget {BUDGET:.0f}x) -> {'OK' if ratio <= BUDGET else 'OVER BUDGET'}")
-    return 0 if ratio <= BUDGET else 1
+            static, overview = alternate_with_start_page(base, overview_url, headers, args.requests)
+    return report_p95_ratio("compliance overview", static, overview, BUDGET, f"{args.cases} cases")
 
 
 if __name__ == "__main__":
