@@ -57,3 +57,20 @@ def test_defaults_are_shipped_once(db_session: Session) -> None:
     assert slugs == {policy["slug"] for policy in BUILTIN_POLICIES}
     assert len(db_session.scalars(select(Channel)).all()) == 4
     assert db_session.get(Organisation, 1) is not None
+
+
+def test_unexpected_error_page_and_log_carry_no_content(app, caplog) -> None:  # type: ignore[no-untyped-def]
+    canary = "CANARY-ERROR-7731"
+
+    def explode() -> str:
+        raise ValueError(f"could not parse {canary}")
+
+    app.add_url_rule("/<lang>/explode", "explode", explode)
+    with caplog.at_level("DEBUG"):
+        response = app.test_client().get("/nl/explode")
+    assert response.status_code == 500
+    assert canary not in response.get_data(as_text=True)
+    assert "Er is niets opgeslagen" in response.get_data(as_text=True)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "ValueError" in logged and "explode" in logged
+    assert canary not in logged
