@@ -87,7 +87,7 @@ def populate(count: int) -> str:
                 "id": case_id, "reference": "MK-" + secrets.token_hex(6).upper(),
                 "receipt_hash": secrets.token_bytes(32), "reporter_public_key": secrets.token_bytes(32),
                 "reporter_salt": secrets.token_bytes(16), "reporter_auth_digest": secrets.token_bytes(32),
-                "reporter_failed_logins": 0, "channel_id": channel.id,
+                "channel_id": channel.id,
                 "category": rng.choice(channel.categories)["slug"], "status": status, "anonymous": True,
                 "received_on": received, "acknowledged_on": acknowledged, "feedback_on": feedback,
                 "closed_on": closed, "legal_hold": False, "message_counter": messages,

@@ -68,7 +68,7 @@ def populate(count: int) -> str:
             cases.append({
                 "id": case_id, "reference": "MK-" + secrets.token_hex(6).upper(), "receipt_hash": secrets.token_bytes(32),
                 "reporter_public_key": secrets.token_bytes(32), "reporter_salt": secrets.token_bytes(16),
-                "reporter_auth_digest": secrets.token_bytes(32), "reporter_failed_logins": 0,
+                "reporter_auth_digest": secrets.token_bytes(32),
                 "channel_id": channel.id, "category": rng.choice(channel.categories)["slug"],
                 "status": "closed" if closed else "in_progress", "anonymous": rng.random() < 0.8,
                 "received_on": received, "acknowledged_on": acknowledged, "feedback_on": feedback,

@@ -242,7 +242,6 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         case.reporter_public_key = keys.public
         case.reporter_salt = salt
         case.reporter_auth_digest = crypto.auth_key_digest(keys.auth_key)
-        case.reporter_failed_logins = 0
         case.channel_id = channel.id
         case.channel = channel
         case.category = report.category
