@@ -21,6 +21,7 @@ from app.forms import BaseForm
 from app.models import ROLES, Channel, Organisation, User
 from app.services import accounts, administration
 from app.services.staff_auth import current_staff, require_role, settings_of_app
+from app.web import commit_or_error
 
 bp = Blueprint("admin", __name__)
 
@@ -88,15 +89,10 @@ def new_user() -> str:
     form = UserForm()
     error = None
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            invitation = administration.invite(session, _staff(), form.username.data or "", form.roles.data or [],
-                                               form.display_name.data or "", form.email.data)
-        except accounts.AccountError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
-            session.commit()
+        invitation, error = commit_or_error(lambda: administration.invite(
+            get_session(), _staff(), form.username.data or "", form.roles.data or [], form.display_name.data or "",
+            form.email.data))
+        if invitation is not None:
             return _render("admin/invitation.html", user=invitation.user, url=_activation_url(invitation.token))
     return _render("admin/user_new.html", form=form, error=error)
 
@@ -110,14 +106,10 @@ def edit_user(user_id: str) -> Any:
                               "active": user.active})
     error = None
     if form.validate_on_submit():
-        try:
-            administration.update_user(session, _staff(), user, form.roles.data or [], bool(form.active.data),
-                                       form.display_name.data or "", form.email.data)
-        except accounts.AccountError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
-            session.commit()
+        _, error = commit_or_error(lambda: administration.update_user(
+            session, _staff(), user, form.roles.data or [], bool(form.active.data), form.display_name.data or "",
+            form.email.data))
+        if error is None:
             return redirect(url_for("admin.overview"))
     return _render("admin/user_edit.html", form=form, user=user, error=error, action_form=ActionForm())
 
@@ -166,16 +158,11 @@ def organisation() -> Any:
     form = OrganisationForm(obj=current)
     error = None
     if form.validate_on_submit():
-        try:
-            administration.set_organisation(session, _staff(), {
-                key: str(getattr(form, key).data or "") for key in (
-                    "name", "intro_nl", "intro_en", "adviser_name", "adviser_contact_nl", "adviser_contact_en")
-            })
-        except accounts.AccountError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
-            session.commit()
+        _, error = commit_or_error(lambda: administration.set_organisation(session, _staff(), {
+            key: str(getattr(form, key).data or "") for key in (
+                "name", "intro_nl", "intro_en", "adviser_name", "adviser_contact_nl", "adviser_contact_en")
+        }))
+        if error is None:
             return redirect(url_for("admin.overview"))
     return _render("admin/organisation.html", form=form, error=error)
 

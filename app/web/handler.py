@@ -24,6 +24,7 @@ from app.services import accounts, clock, handling, staff_auth
 from app.services.cases import OpenCase
 from app.services.handling import STATUSES
 from app.services.staff_auth import COOKIE_NAME, current_staff, require_role, require_staff, settings_of_app
+from app.web import commit_or_error
 
 bp = Blueprint("handler", __name__)
 
@@ -172,17 +173,12 @@ def setup(token: str) -> str:
     secret = _fresh_secret(form)
     error = None
     if form.validate_on_submit():
-        try:
-            recovery_key = staff_auth.setup_first_admin(
-                session, settings_of_app(), link, form.username.data or "", form.display_name.data or "",
-                form.email.data, bool(form.also_handler.data), form.password.data or "", form.confirm.data or "",
-                secret, form.code.data or "", utcnow(),
-            )
-        except accounts.AccountError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
-            session.commit()
+        recovery_key, error = commit_or_error(lambda: staff_auth.setup_first_admin(
+            session, settings_of_app(), link, form.username.data or "", form.display_name.data or "",
+            form.email.data, bool(form.also_handler.data), form.password.data or "", form.confirm.data or "",
+            secret, form.code.data or "", utcnow(),
+        ))
+        if error is None:
             return render_template("handler/recovery_key.html", recovery_key=recovery_key)
     username = form.username.data or _("new admin")
     return render_template("handler/activate.html", form=form, error=error, setup=True,
@@ -197,16 +193,11 @@ def activate(token: str) -> str:
     secret = _fresh_secret(form)
     error = None
     if form.validate_on_submit():
-        try:
-            recovery_key = staff_auth.activate_invited(
-                session, settings_of_app(), link, form.password.data or "", form.confirm.data or "", secret,
-                form.code.data or "", utcnow(),
-            )
-        except accounts.AccountError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
-            session.commit()
+        recovery_key, error = commit_or_error(lambda: staff_auth.activate_invited(
+            session, settings_of_app(), link, form.password.data or "", form.confirm.data or "", secret,
+            form.code.data or "", utcnow(),
+        ))
+        if error is None:
             return render_template("handler/recovery_key.html", recovery_key=recovery_key)
     user = staff_auth.invited_user(session, link)
     return render_template("handler/activate.html", form=form, error=error, setup=False, user=user,
@@ -262,15 +253,10 @@ def restore() -> str:
     form = RestoreForm()
     error = None
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            staff_auth.restore_access(session, settings_of_app(), form.username.data or "",
-                                      form.recovery_key.data or "", form.password.data or "", form.confirm.data or "")
-        except accounts.AccountError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
-            session.commit()
+        _, error = commit_or_error(lambda: staff_auth.restore_access(
+            get_session(), settings_of_app(), form.username.data or "", form.recovery_key.data or "",
+            form.password.data or "", form.confirm.data or ""))
+        if error is None:
             return render_template("handler/restored.html")
     return render_template("handler/restore.html", form=form, error=error)
 
@@ -295,15 +281,10 @@ def account() -> Any:
     form = PasswordForm(prefix="pw")
     error = None
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            staff_auth.change_password(session, settings_of_app(), staff, form.current.data or "",
-                                       form.password.data or "", form.confirm.data or "")
-        except accounts.AccountError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
-            session.commit()
+        _, error = commit_or_error(lambda: staff_auth.change_password(
+            get_session(), settings_of_app(), staff, form.current.data or "", form.password.data or "",
+            form.confirm.data or ""))
+        if error is None:
             return redirect(url_for("handler.account", changed=1))
     return render_template("handler/account.html", form=form, key_form=KeyFileForm(prefix="key"), error=error,
                            staff=staff, changed=request.args.get("changed") == "1")
