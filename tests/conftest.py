@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,21 @@ def page(chromium: object) -> Iterator[object]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+class FakeClock:
+    """A clock that moves only when told: for limits and backoff (app/services/limits.py) without waiting."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta.total_seconds()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
