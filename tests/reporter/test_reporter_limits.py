@@ -218,3 +218,21 @@ def test_a_thousand_junk_reports_in_a_minute(app: Flask, live_server: str) -> No
         "csrf_token": token, "category": "fraude", **report_fields(MARK)})
     assert status == 503 and MARK in html and "over een paar minuten opnieuw" in html
     assert count_rows(app, Case) == budget
+
+
+def test_a_mailbox_reply_below_the_reserve_keeps_its_text(limited_app: Callable[..., Flask], settings: Settings,
+                                                         client: FlaskClient) -> None:
+    code, words = credentials(submit_via_http(client).get_data(as_text=True))  # sent while there was room
+    settings.storage_path.mkdir(parents=True, exist_ok=True)
+    app = limited_app(storage_reserve_bytes=shutil.disk_usage(settings.storage_path).free + 1024 ** 3)
+    client = app.test_client()
+    assert log_in(client, code, words).status_code == 303
+    page = client.get("/nl/brievenbus").get_data(as_text=True)
+    token = TOKEN.search(page)
+    assert token
+    response = client.post("/nl/brievenbus/bericht", data={
+        "csrf_token": token.group(1), "body": MARK, "files": [(io.BytesIO(b"bewijs"), "bewijs.txt")]},
+        content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and MARK in html and "geen bestanden aannemen" in html
+    assert stored_files(app) == [] and count_rows(app, Attachment) == 0
