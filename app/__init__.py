@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(i18n.COMPILED_DIR),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_KEY_PREFIX=settings.redis_prefix,
+        RATELIMIT_SWALLOW_ERRORS=True,  # like app/services/limits.py: an unreachable Redis fails open
         RATELIMIT_ENABLED=True,
         WTF_CSRF_ENABLED=True,
         WTF_CSRF_CHECK_DEFAULT=False,

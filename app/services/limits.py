@@ -20,6 +20,7 @@ The services use one `Limits` object per app (`limits_of(app)`):
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -34,6 +35,7 @@ from flask import Flask, current_app, render_template
 from limits import parse as parse_rate
 
 EXTENSION = "meldkluis.limits"
+logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 300
 
 
@@ -122,12 +124,21 @@ class MemoryStore(LimitStore):
 
 
 class RedisStore(LimitStore):
-    """A Redis server shared by every worker and app host (run it without persistence)."""
+    """A Redis server shared by every worker and app host (run it without persistence).
+
+    If Redis cannot be reached the limits fail open (nothing counts, nothing is locked) and the error type is
+    logged: an outage of the limits must not lose a report or lock out a reporter, and the secrets they guard
+    (80-bit receipt codes, 90-bit passphrases) do not depend on them.
+    """
 
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError,)
+
+    def _unavailable(self, error: BaseException) -> None:
+        logger.warning("limits store unavailable (%s): limits fail open", type(error).__name__)
 
     def count(self, key: str, ttl_seconds: int, *, refresh: bool = False) -> int:
         pipe = self._redis.pipeline(transaction=True)
@@ -137,19 +148,34 @@ class RedisStore(LimitStore):
             pipe.expire(key, ttl_seconds)
         else:
             pipe.expire(key, ttl_seconds, nx=True)
-        value, _ = pipe.execute()
+        try:
+            value, _ = pipe.execute()
+        except self._errors as error:
+            self._unavailable(error)
+            return 0
         return int(value)
 
     def lock(self, key: str, seconds: float) -> None:
-        self._redis.set(key, 1, px=max(1, int(seconds * 1000)))
+        try:
+            self._redis.set(key, 1, px=max(1, int(seconds * 1000)))
+        except self._errors as error:
+            self._unavailable(error)
 
     def remaining(self, key: str) -> float:
-        millis = int(self._redis.pttl(key))
+        try:
+            millis = int(self._redis.pttl(key))
+        except self._errors as error:
+            self._unavailable(error)
+            return 0.0
         return millis / 1000 if millis > 0 else 0.0
 
     def forget(self, *keys: str) -> None:
-        if keys:
+        if not keys:
+            return
+        try:
             self._redis.delete(*keys)
+        except self._errors as error:
+            self._unavailable(error)
 
 
 def make_store(redis_url: str) -> LimitStore:

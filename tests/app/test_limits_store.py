@@ -176,3 +176,17 @@ def test_redis_holds_only_keyed_hashes_that_expire(two_apps: tuple[Flask, Flask]
     for secret in (receipt.case_id, receipt.receipt_code, receipt.receipt_code.replace("-", ""), receipt.reference):
         assert secret.encode() not in values
     assert all(client.pttl(key) > 0 for key in keys)  # everything expires
+
+
+def test_an_unreachable_redis_fails_open_and_logs_only_the_error_type(caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a free port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    limits = Limits(RedisStore(f"redis://127.0.0.1:{port}/0"), b"k" * 32, "t:")
+    schedule = Schedule(free=1, first=timedelta(minutes=1), longest=timedelta(minutes=10))
+    limits.failed("login", "mailbox-a", schedule)
+    assert not limits.locked("login", "mailbox-a")
+    assert all(limits.budget("submissions", "1 per minute") for _ in range(3))
+    assert "ConnectionError" in caplog.text and "mailbox-a" not in caplog.text
