@@ -50,9 +50,9 @@ MAX_LOCK = timedelta(hours=1)
 # The same backoff for every name typed at the login, known or not: a known account keeps it in its row,
 # any other name in the limits store (app/services/limits.py), so locking tells no one which names exist.
 BACKOFF = Schedule(free=FREE_ATTEMPTS, first=timedelta(minutes=1), longest=MAX_LOCK)
+LOGIN_LIMIT = "staff-login"
 # Argon2id at 64 MiB on an anonymous endpoint: a few at once per process, the rest wait this long, then "busy".
 KDF_GATE = "staff-kdf"
-LOGIN_LIMIT = "staff-login"
 KDF_WAIT_SECONDS = 10
 ENROL_TTL = timedelta(minutes=15)
 # Activity extends a session at most once a minute: the idle limit is counted in tens of minutes, and
