@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -322,6 +321,7 @@ def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, id
 class Download:
     content_disposition: str
     chunks: Iterator[bytes]
+    size: int
 
 
 def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_id: str) -> Download | None:
@@ -330,7 +330,4 @@ def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_
     if attachment is None or not hmac.compare_digest(attachment.case_id, mailbox.case.id):
         return None
     name, chunks = read_attachment(settings.storage_path, mailbox.opened, attachment)
-    # Start decrypting now, inside the request: a damaged file fails before any header is sent, and the
-    # stream no longer needs the database session once the response is being written.
-    first = next(chunks, b"")
-    return Download(content_disposition(name), itertools.chain([first], chunks))
+    return Download(content_disposition(name), chunks, attachment.size)

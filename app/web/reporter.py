@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
@@ -37,6 +36,7 @@ from app.services import storage, submission
 from app.services.storage import AttachmentWriter
 from app.services.submission import QUESTIONS, ReportInput, SubmissionError
 from app.services.upload import ParsedForm, UploadLimits, parse_form
+from app.web import file_response
 
 bp = Blueprint("reporter", __name__)
 
@@ -372,9 +372,7 @@ def download(attachment_id: str) -> Response:
     file = mailboxes.download(get_session(), _settings(), g.mailbox, attachment_id)
     if file is None:
         abort(404)
-    response = Response(stream_with_context(file.chunks), mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = file.content_disposition
-    return response
+    return file_response(file.chunks, file.size, file.content_disposition)
 
 
 @bp.post("/brievenbus/uitloggen")
