@@ -127,6 +127,8 @@ class Settings:
     kdf_concurrency: int = 2
     reporter_idle_minutes: int = 15
     handler_idle_minutes: int = 30
+    handler_session_max_hours: int = 12
+    upload_grace_hours: int = 24
     ratelimit_storage_uri: str = "memory://"
     ratelimit_mailbox_login: str = "30 per minute"
     smtp_host: str = ""
@@ -172,6 +174,8 @@ class Settings:
             kdf_concurrency=_env_int("MELDKLUIS_KDF_CONCURRENCY", 2),
             reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
             handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
+            handler_session_max_hours=_env_int("MELDKLUIS_HANDLER_SESSION_HOURS", 12),
+            upload_grace_hours=_env_int("MELDKLUIS_UPLOAD_GRACE_HOURS", 24),
             ratelimit_storage_uri=os.environ.get("MELDKLUIS_RATELIMIT_STORAGE", "memory://"),
             smtp_host=os.environ.get("MELDKLUIS_SMTP_HOST", ""),
             smtp_port=_env_int("MELDKLUIS_SMTP_PORT", 25),

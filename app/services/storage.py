@@ -88,9 +88,14 @@ class AttachmentWriter:
     _handle: BinaryIO = field(repr=False)
     _encryptor: crypto.FileEncryptor = field(repr=False)
     _pipe: _EncryptionPipe = field(repr=False)
+    _committed: bool = field(default=False, repr=False)
 
     def write(self, data: bytes) -> None:
         self._pipe.write(data)
+
+    def committed(self) -> None:
+        """The row of this file is committed: from now on `abort()` leaves the file alone."""
+        self._committed = True
 
     def finish(self, session: Session, *, name: str, author_kind: str, day: date,
                message_id: str | None = None) -> Attachment:
@@ -116,11 +121,39 @@ class AttachmentWriter:
         return attachment
 
     def abort(self) -> None:
+        """Stop the encryption thread, drop the plaintext it buffers and remove the file (unless committed)."""
+        if self._committed:
+            return
         with contextlib.suppress(Exception):
             self._pipe.drain()
+        self._encryptor.abort()
         if not self._handle.closed:
             self._handle.close()
         self.path.unlink(missing_ok=True)
+
+
+class FileBatch:
+    """Owns every file one request writes for `opened.case`, from the first byte to the commit of its row.
+
+    `discard()` (called on every way out of the request: an error page, a refusal, an exception, a lost
+    database) stops each writer's encryption thread, drops its buffered plaintext and removes its file,
+    except the files whose rows were committed. What a killed worker leaves behind, `meldkluis gc` sweeps.
+    """
+
+    def __init__(self, storage_root: Path, opened: OpenCase) -> None:
+        self.storage_root = storage_root
+        self.opened = opened
+        self._writers: list[AttachmentWriter] = []
+
+    def begin(self) -> AttachmentWriter:
+        writer = begin_attachment(self.storage_root, self.opened)
+        self._writers.append(writer)
+        return writer
+
+    def discard(self) -> None:
+        for writer in self._writers:
+            writer.abort()
+        self._writers.clear()
 
 
 def begin_attachment(storage_root: Path, opened: OpenCase) -> AttachmentWriter:

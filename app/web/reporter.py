@@ -146,6 +146,18 @@ def _parse_with_files(begin_file: Callable[[], AttachmentWriter]) -> ParsedForm:
                       begin_file=begin_file, file_fields=frozenset({"files"}))
 
 
+def _owned_by_request(batch: storage.FileBatch) -> storage.FileBatch:
+    """The request owns the files it writes: whatever way it ends, uncommitted ones are removed."""
+    g.setdefault("file_batches", []).append(batch)
+    return batch
+
+
+@bp.teardown_request
+def _discard_uncommitted_files(_error: BaseException | None) -> None:
+    for batch in g.pop("file_batches", []):
+        batch.discard()
+
+
 def _require_csrf(form: BaseForm, parsed: ParsedForm | None = None) -> None:
     if not form.validate() and form.csrf_token.errors:
         if parsed is not None:
@@ -223,6 +235,7 @@ def submit_form(slug: str) -> tuple[str, int]:
 def submit(slug: str) -> tuple[str, int]:
     settings = _settings()
     draft = submission.CaseDraft.start(settings)
+    _owned_by_request(draft.batch)
     parsed = _parse_with_files(draft.begin_file)
     # Looked up once the body is in: the report goes to the recipients of the moment it arrives, and no
     # database transaction stays open while files stream in.
@@ -327,7 +340,7 @@ def mailbox() -> tuple[str, int]:
 @bp.post("/brievenbus/bericht")
 def reply() -> Response | tuple[str, int]:
     settings = _settings()
-    parsed = _parse_with_files(lambda: storage.begin_attachment(settings.storage_path, g.mailbox.opened))
+    parsed = _parse_with_files(_owned_by_request(storage.FileBatch(settings.storage_path, g.mailbox.opened)).begin)
     form = ReplyForm(formdata=parsed.fields)
     _require_csrf(form, parsed)
     if parsed.errors:
