@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 import crypto
 from app.models import Attachment, new_id
 from app.services.cases import ATTACHMENT_NAME, FILE_KEY, OpenCase
+from crypto.bundle import attachment_binding
 
 
 def file_binding(case_id: str, attachment_id: str) -> bytes:
     """What a file's chunks are bound to, so a stored file cannot be swapped for another."""
-    return f"{case_id}/{attachment_id}".encode()
+    return attachment_binding(case_id, attachment_id)
 
 
 def storage_path(storage_root: Path, storage_key: str) -> Path:
