@@ -85,7 +85,7 @@ def crawl(client: FlaskClient, start: list[str], prefix: str, limit: int = 40) -
             continue
         seen.add(path)
         response = client.get(path)
-        if response.status_code != 200 or not response.mimetype == "text/html":
+        if response.status_code != 200 or response.mimetype != "text/html":
             continue
         body = response.get_data(as_text=True)
         for form in find_forms(path, body):
