@@ -18,7 +18,7 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None,
 
 
 def init_app(app: Flask) -> None:
-    app.logger.addFilter(TracebackWithoutMessage())
+    keep_messages_out_of_logs(app)
 
     def log_exception(exc_info: ExcInfo) -> None:
         # Flask's default writes the request path and the full traceback with the message.
@@ -37,6 +37,24 @@ def init_app(app: Flask) -> None:
         # Log the type and where it happened, never the message or locals: they may carry report text.
         app.logger.error("unhandled %s at %s", type(error).__name__, where(error))
         return render_template("error.html", code=InternalServerError.code), 500
+
+
+def keep_messages_out_of_logs(app: Flask) -> None:
+    """Every log record with an exception loses its message and arguments, whoever logs it.
+
+    Besides the app's own logger this covers records that propagate to the root logger, such as SQLAlchemy's
+    pool logging a failed rollback on a terminated connection with its full traceback. Without a root
+    handler Python would print those through its last-resort handler, unfiltered; so one is installed.
+    """
+    app.logger.addFilter(TracebackWithoutMessage())
+    root = logging.getLogger()
+    if not root.handlers:
+        fallback = logging.StreamHandler()  # stderr, where the last-resort handler and gunicorn's log write
+        fallback.setLevel(logging.WARNING)
+        root.addHandler(fallback)
+    for handler in root.handlers:
+        if not any(isinstance(existing, TracebackWithoutMessage) for existing in handler.filters):
+            handler.addFilter(TracebackWithoutMessage())
 
 
 def where(error: BaseException) -> str:

@@ -125,3 +125,19 @@ def test_sqlite_file_and_instance_are_private(app: Flask, settings: Settings) ->
     assert (settings.instance_path / "secret_key").stat().st_mode & 0o777 == 0o600
     if engine.dialect.name == "sqlite":
         assert Path(str(engine.url.database)).stat().st_mode & 0o777 == 0o600
+
+
+def test_library_tracebacks_reach_the_log_without_messages(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    # create_app (the `app` fixture) put the filter on every root handler, pytest's capturing one included.
+    pool_log = logging.getLogger("sqlalchemy.pool.impl.QueuePool")
+    with caplog.at_level(logging.ERROR):
+        try:
+            raise OperationalErrorLike(f"terminating connection; query was SELECT '{CANARY}'")
+        except OperationalErrorLike:
+            pool_log.error("Exception during reset or similar", exc_info=True)
+    assert "OperationalErrorLike" in caplog.text and "Exception during reset or similar" in caplog.text
+    assert CANARY not in caplog.text
+
+
+class OperationalErrorLike(Exception):
+    pass
