@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     db.init_app(app, settings.database_url)
     babel.init_app(app, locale_selector=i18n.current_language)
     limiter.init_app(app)
-    security.init_app(app, settings.onion_address)
+    security.init_app(app, settings.onion_address, settings.base_url)
     errors.init_app(app)
     _register_language_prefix(app)
     _register_blueprints(app)

@@ -40,13 +40,21 @@ def has_control_characters(text: str) -> bool:
     return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
 
 
-def _same_origin(origin: str) -> bool:
-    """Whether an `Origin` header names this host (scheme and port as the request came in); "null" does not."""
-    parts = urlsplit(origin)
-    return f"{parts.scheme}://{parts.netloc}".lower() == request.host_url.rstrip("/").lower()
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def init_app(app: Flask, onion_address: str) -> None:
+def _same_origin(origin: str, own_origins: frozenset[str]) -> bool:
+    """Whether an `Origin` header names this site: the host as the request came in, the configured base URL
+    or the onion address; "null" never does."""
+    return _origin_of(origin) in own_origins | {_origin_of(request.host_url)}
+
+
+def init_app(app: Flask, onion_address: str, base_url: str = "") -> None:
+    # Behind a proxy the request may come in under another scheme or host than the browser used.
+    candidates = [base_url, f"http://{onion_address}" if onion_address else ""]
+    own_origins = frozenset(_origin_of(url) for url in candidates if url)
     @app.before_request
     def refuse_odd_requests() -> None:
         # A path with %0d%0a would end up in the Onion-Location header and in logs: no page has one.
@@ -62,7 +70,7 @@ def init_app(app: Flask, onion_address: str) -> None:
             return
         # Older browsers send no Sec-Fetch-Site but do send Origin on a cross-site form post.
         origin = request.headers.get("Origin")
-        if origin is not None and not _same_origin(origin):
+        if origin is not None and not _same_origin(origin, own_origins):
             abort(400)
 
     @app.after_request

@@ -90,6 +90,20 @@ def test_foreign_origin_without_fetch_metadata_is_refused(client: FlaskClient) -
     assert client.post("/nl/brievenbus/inloggen", data=form).status_code == 401
 
 
+def test_configured_public_origin_counts_as_own(settings: Settings) -> None:
+    # Behind a TLS proxy that does not pass the scheme, the browser's Origin is the public base URL.
+    application = create_app(replace(settings, base_url="https://meldpunt.example.org"))
+    client = application.test_client()
+    page = client.get("/nl/brievenbus/inloggen").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    form = {"csrf_token": token, "receipt_code": "AAAA", "passphrase": "a b c"}
+    assert client.post("/nl/brievenbus/inloggen", headers={"Origin": "https://meldpunt.example.org"},
+                       data=form).status_code == 401
+    assert client.post("/nl/brievenbus/inloggen", headers={"Origin": "https://meldpunt.example.org.evil.example"},
+                       data=form).status_code == 400
+    db.engine_of(application).dispose()
+
+
 def test_huge_multipart_part_header_is_refused() -> None:
     # Header and body end arrive in one read: the limit must hold there too, not only across reads.
     import io
