@@ -40,7 +40,7 @@ lint: $(STAMP)
 
 # A long hypothesis run over every form of every audience (make test runs a short one).
 fuzz: $(STAMP)
-	MELDKLUIS_FUZZ_EXAMPLES=$${MELDKLUIS_FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -q tests/handler/test_fuzz_forms.py
+	MELDKLUIS_FUZZ_RANDOM=1 MELDKLUIS_FUZZ_EXAMPLES=$${MELDKLUIS_FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -q tests/handler/test_fuzz_forms.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/pages.py

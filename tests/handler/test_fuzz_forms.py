@@ -4,8 +4,8 @@ wrong, and the database and storage stay consistent.
 The forms are found by crawling each audience's pages (so a new form is fuzzed without touching this file).
 Every field may be left out, repeated, kept at the page's own value, or replaced by arbitrary text (any
 Unicode, NUL, RTL marks), a very long text, or raw bytes that are not UTF-8; the body may be multipart or
-urlencoded whatever the form says. `make test` runs a short budget, `make fuzz` a long one
-(MELDKLUIS_FUZZ_EXAMPLES).
+urlencoded whatever the form says. `make test` runs a short, repeatable budget; `make fuzz` a long one with fresh
+random examples (MELDKLUIS_FUZZ_EXAMPLES, MELDKLUIS_FUZZ_RANDOM).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def check(app: Flask, audience: Audience, form: Form, values: list[tuple[str, by
     consistent(app)
 
 
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not os.environ.get("CI_FUZZ_RANDOM"),
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not os.environ.get("MELDKLUIS_FUZZ_RANDOM"),
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 
