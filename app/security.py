@@ -60,6 +60,9 @@ def init_app(app: Flask, onion_address: str, base_url: str = "") -> None:
         # A path with %0d%0a would end up in the Onion-Location header and in logs: no page has one.
         if has_control_characters(request.path):
             abort(404)
+        # A NUL in a query parameter would reach a database comparison (PostgreSQL refuses it): no link has one.
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.args.lists()):
+            abort(400)
         # Defence in depth beside the CSRF token: browsers say where a form post comes from.
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return

@@ -221,10 +221,11 @@ def test_fuzz_handler_forms(app: Flask, staff: Member, login, make_case) -> None
 def test_fuzz_compliance_and_admin_forms(app: Flask, staff: Member, login) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     login(client, staff)
-    # The compliance pages take their input as query strings: arbitrary ones too.
+    # The compliance pages and the inbox take their input as query strings: arbitrary ones too.
     @FUZZ
-    @given(st.sampled_from(["/nl/compliance/", "/nl/compliance/register", "/nl/compliance/register.csv"]),
-           st.lists(st.tuples(st.sampled_from(["year", "month", "channel", "status", "page", "from", "to", "q"]),
+    @given(st.sampled_from(["/nl/compliance/", "/nl/compliance/register", "/nl/compliance/register.csv",
+                            "/nl/handler/"]),
+           st.lists(st.tuples(st.sampled_from(["year", "month", "channel", "status", "category", "page", "from", "to", "q"]),
                               TEXT), max_size=4))
     def query(path: str, pairs: list[tuple[str, str]]) -> None:
         response = client.get(path, query_string=[(k, v) for k, v in pairs])
@@ -233,3 +234,24 @@ def test_fuzz_compliance_and_admin_forms(app: Flask, staff: Member, login) -> No
     query()
     forms = crawl(client, ["/nl/admin/"], "/nl/admin/", limit=30)
     fuzz(app, Audience(client, forms), ("new", "organisation", "misstand", "wbk"))
+
+
+def test_nul_in_a_staff_form_or_a_query_is_refused_with_a_message(app: Flask, staff: Member, login) -> None:  # type: ignore[no-untyped-def]
+    # Found by the fuzzer: PostgreSQL cannot store NUL in a text column, and raised a 500.
+    client = app.test_client()
+    login(client, staff)
+    page = client.get("/nl/admin/channels/misstand").get_data(as_text=True)
+    token = html.unescape(page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0])
+    response = client.post("/nl/admin/channels/misstand", data={
+        "csrf_token": token, "acknowledgement_nl": "Dank u\x00", "acknowledgement_en": "Thank you"})
+    assert response.status_code == 200
+    assert "kan worden opgeslagen (NUL)" in response.get_data(as_text=True)
+    with db.session_scope(app) as session:
+        from app.models import Channel
+
+        channel = session.scalar(select(Channel).where(Channel.slug == "misstand"))
+        assert channel is not None and "\x00" not in channel.acknowledgement_nl
+    login_page = client.post("/nl/handler/login", data={"csrf_token": token, "username": "fuzzer\x00",
+                                                        "password": "x", "code": "123456"})
+    assert login_page.status_code < 500
+    assert client.get("/nl/handler/?status=new%00").status_code == 400
