@@ -255,6 +255,19 @@ def purge_command(dry_run: bool) -> None:
     click.echo(f"{len(purged)} case(s) {verb}.")
 
 
+@main.command("gc")
+def gc_command() -> None:
+    """Nightly: remove ciphertext files without a row (older than the longest upload) and expired staff sessions."""
+    from app.models import utcnow
+    from app.services import sweep
+
+    app = _app()
+    with app.test_request_context(), session_scope(app) as session:
+        result = sweep.sweep(session, app.config["MELDKLUIS"], utcnow())
+    click.echo(f"removed {result.orphan_files} file(s) without a row ({result.kept_young_files} younger kept), "
+               f"{result.staff_sessions} expired staff session(s).")
+
+
 @main.command("legal-hold")
 @click.argument("reference")
 @click.option("--reason", required=True, help="Why (shown to compliance; never the report's content).")

@@ -72,6 +72,14 @@ class OpenedCase:
     files: list[OpenedFile] = field(default_factory=list)
 
 
+def attachment_binding(case_id: str, row_id: str) -> bytes:
+    """What an attachment's stream is bound to (its case and row), so a stored file cannot pass for another.
+
+    The server encrypts with it, and open_bundle recomputes it rather than trusting the bundle's copy.
+    """
+    return f"{case_id}/{row_id}".encode()
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -151,8 +159,11 @@ def open_bundle(bundle_json: bytes, private_key: bytes) -> OpenedCase:
         name_sealed, file_key_sealed = _bytes(item, "name_sealed"), _bytes(item, "file_key_sealed")
         name = open_text(case_key, name_sealed, case_id=case_id, kind=ATTACHMENT_NAME_KIND, row_id=row_id)
         file_key = open_bytes(case_key, file_key_sealed, case_id=case_id, kind=FILE_KEY_KIND, row_id=row_id)
+        binding = attachment_binding(case_id, row_id)
+        if "binding" in item and _bytes(item, "binding") != binding:
+            raise DecryptionError("a file is bound to another case or row")
         plaintext = io.BytesIO()
-        decrypt_file(io.BytesIO(_bytes(item, "data")), plaintext, file_key, _bytes(item, "binding"))
+        decrypt_file(io.BytesIO(_bytes(item, "data")), plaintext, file_key, binding)
         opened.files.append(OpenedFile(row_id, name, plaintext.getvalue()))
     return opened
 
@@ -184,6 +195,7 @@ def load_private_key_file(data: bytes, recovery_key: str) -> bytes:
 
 __all__ = [
     "BundleFile",
+    "attachment_binding",
     "BundleText",
     "OpenedCase",
     "OpenedFile",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -219,6 +218,8 @@ def _finish(session: Session, mailbox: Mailbox, files: list[UploadedFile]) -> No
         for uploaded in files:
             uploaded.writer.abort()
         raise
+    for uploaded in files:
+        uploaded.writer.committed()
 
 
 def post_reply(session: Session, settings: Settings, mailbox: Mailbox, body: str,
@@ -294,6 +295,7 @@ def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, id
 class Download:
     content_disposition: str
     chunks: Iterator[bytes]
+    size: int
 
 
 def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_id: str) -> Download | None:
@@ -302,7 +304,4 @@ def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_
     if attachment is None or not hmac.compare_digest(attachment.case_id, mailbox.case.id):
         return None
     name, chunks = read_attachment(settings.storage_path, mailbox.opened, attachment)
-    # Start decrypting now, inside the request: a damaged file fails before any header is sent, and the
-    # stream no longer needs the database session once the response is being written.
-    first = next(chunks, b"")
-    return Download(content_disposition(name), itertools.chain([first], chunks))
+    return Download(content_disposition(name), chunks, attachment.size)

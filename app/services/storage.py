@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 import crypto
 from app.models import Attachment, new_id
 from app.services.cases import ATTACHMENT_NAME, FILE_KEY, OpenCase
+from crypto.bundle import attachment_binding
 
 
 class NoRoom(OSError):
@@ -41,7 +42,7 @@ def has_room(folder: Path, reserve_bytes: int, incoming: int = 0) -> bool:
 
 def file_binding(case_id: str, attachment_id: str) -> bytes:
     """What a file's chunks are bound to, so a stored file cannot be swapped for another."""
-    return f"{case_id}/{attachment_id}".encode()
+    return attachment_binding(case_id, attachment_id)
 
 
 def storage_path(storage_root: Path, storage_key: str) -> Path:
@@ -104,12 +105,17 @@ class AttachmentWriter:
     _encryptor: crypto.FileEncryptor = field(repr=False)
     _pipe: _EncryptionPipe = field(repr=False)
     reserve_bytes: int = 0
+    _committed: bool = field(default=False, repr=False)
 
     def write(self, data: bytes) -> None:
         """Encrypt and store the next piece; NoRoom when it would eat into the storage reserve."""
         if not has_room(self.path.parent, self.reserve_bytes, len(data)):
             raise NoRoom()
         self._pipe.write(data)
+
+    def committed(self) -> None:
+        """The row of this file is committed: from now on `abort()` leaves the file alone."""
+        self._committed = True
 
     def finish(self, session: Session, *, name: str, author_kind: str, day: date,
                message_id: str | None = None) -> Attachment:
@@ -135,11 +141,40 @@ class AttachmentWriter:
         return attachment
 
     def abort(self) -> None:
+        """Stop the encryption thread, drop the plaintext it buffers and remove the file (unless committed)."""
+        if self._committed:
+            return
         with contextlib.suppress(Exception):
             self._pipe.drain()
+        self._encryptor.abort()
         if not self._handle.closed:
             self._handle.close()
         self.path.unlink(missing_ok=True)
+
+
+class FileBatch:
+    """Owns every file one request writes for `opened.case`, from the first byte to the commit of its row.
+
+    `discard()` (called on every way out of the request: an error page, a refusal, an exception, a lost
+    database) stops each writer's encryption thread, drops its buffered plaintext and removes its file,
+    except the files whose rows were committed. What a killed worker leaves behind, `meldkluis gc` sweeps.
+    """
+
+    def __init__(self, storage_root: Path, opened: OpenCase, reserve_bytes: int = 0) -> None:
+        self.storage_root = storage_root
+        self.opened = opened
+        self.reserve_bytes = reserve_bytes
+        self._writers: list[AttachmentWriter] = []
+
+    def begin(self) -> AttachmentWriter:
+        writer = begin_attachment(self.storage_root, self.opened, self.reserve_bytes)
+        self._writers.append(writer)
+        return writer
+
+    def discard(self) -> None:
+        for writer in self._writers:
+            writer.abort()
+        self._writers.clear()
 
 
 def begin_attachment(storage_root: Path, opened: OpenCase, reserve_bytes: int = 0) -> AttachmentWriter:

@@ -370,3 +370,26 @@ def test_crypto_imports_nothing_from_the_web_stack() -> None:
         [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_bundle_binding_is_recomputed_not_trusted() -> None:
+    # A forger seals everything themselves; a file bound to another case and row, consistently, must not open
+    # as row f0 of this case.
+    handler = generate_keypair()
+    case_key, file_key, foreign = new_case_key(), new_file_key(), b"another-case/f9"
+    stream = io.BytesIO()
+    encrypt_file(io.BytesIO(b"elsewhere"), stream, file_key, foreign)
+    forged = BundleFile(
+        row_id="f0",
+        name_sealed=seal_text(case_key, "scan.pdf", case_id=CASE_ID, kind="attachment-name", row_id="f0"),
+        file_key_sealed=seal_bytes(case_key, file_key, case_id=CASE_ID, kind="file-key", row_id="f0"),
+        binding=foreign,
+        data=stream.getvalue(),
+    )
+    bundle = write_bundle(CASE_ID, seal_case_key(case_key, handler.public, CASE_ID), [], [forged])
+    with pytest.raises(DecryptionError):
+        open_bundle(bundle, handler.private)
+    document = json.loads(bundle)
+    del document["files"][0]["binding"]
+    with pytest.raises(DecryptionError):
+        open_bundle(json.dumps(document).encode(), handler.private)
