@@ -246,6 +246,8 @@ def _finish(session: Session, mailbox: Mailbox, files: list[UploadedFile]) -> No
         for uploaded in files:
             uploaded.writer.abort()
         raise
+    for uploaded in files:
+        uploaded.writer.settle()  # only now: see storage.settle_times
 
 
 def post_reply(session: Session, settings: Settings, mailbox: Mailbox, body: str,

@@ -3,6 +3,12 @@
 A file is encrypted chunk by chunk (crypto.stream) under its own random key and padded to its Padmé
 size; that key is sealed under the case key together with the real size, which is stored nowhere else.
 Nothing in plaintext ever touches the disk, and an unfinished upload leaves no file.
+
+File times say the day, not the time: every change to the storage folder is followed by setting the
+atime and mtime of what changed (the file, its two-character folder, the storage root) to 00:00 UTC of the
+UTC day they show. A finished file keeps its exact time until its row is committed (`settle_times`), so that
+the garbage collector, which removes row-less files older than the longest upload, cannot take it first.
+Reads open files with O_NOATIME. ctime and birth time cannot be set by a program (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -28,6 +34,30 @@ from app.services.cases import ATTACHMENT_NAME, OpenCase, attachment_meta
 def file_binding(case_id: str, attachment_id: str) -> bytes:
     """What a file's chunks are bound to, so a stored file cannot be swapped for another."""
     return f"{case_id}/{attachment_id}".encode()
+
+
+DAY_SECONDS = 86_400
+
+
+def floor_times_to_day(path: Path) -> None:
+    """Set atime and mtime of `path` to 00:00 UTC of the day its mtime falls on (missing path: nothing)."""
+    with contextlib.suppress(FileNotFoundError):
+        mtime = path.stat().st_mtime
+        day_start = mtime - mtime % DAY_SECONDS
+        os.utime(path, (day_start, day_start))
+
+
+def _floor_folders(storage_root: Path, path: Path) -> None:
+    # A file created or removed changes its folder's mtime (and a new folder changes the root's).
+    floor_times_to_day(path.parent)
+    floor_times_to_day(storage_root)
+
+
+def settle_times(storage_root: Path, storage_key: str) -> None:
+    """After the attachment's row is committed: its file and folders show only the day."""
+    path = storage_path(storage_root, storage_key)
+    floor_times_to_day(path)
+    _floor_folders(storage_root, path)
 
 
 def storage_path(storage_root: Path, storage_key: str) -> Path:
@@ -122,6 +152,11 @@ class AttachmentWriter:
         if not self._handle.closed:
             self._handle.close()
         self.path.unlink(missing_ok=True)
+        _floor_folders(self.path.parent.parent, self.path)
+
+    def settle(self) -> None:
+        """Call once the row is committed: see settle_times."""
+        settle_times(self.path.parent.parent, self.storage_key)
 
 
 def begin_attachment(storage_root: Path, opened: OpenCase) -> AttachmentWriter:
@@ -131,6 +166,7 @@ def begin_attachment(storage_root: Path, opened: OpenCase) -> AttachmentWriter:
     path = storage_path(storage_root, storage_key)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    _floor_folders(storage_root, path)
     handle = os.fdopen(fd, "wb")
     file_key = crypto.new_file_key()
     encryptor = crypto.FileEncryptor(handle, file_key, file_binding(opened.case.id, attachment_id))
@@ -151,12 +187,23 @@ def read_attachment(storage_root: Path, opened: OpenCase, attachment: Attachment
     binding = file_binding(opened.case.id, attachment.id)
 
     def chunks() -> Iterator[bytes]:
-        with path.open("rb") as handle:
+        with _open_without_atime(path) as handle:
             yield from crypto.iter_decrypted_file(handle, file_key.key, binding, file_key.size)
 
     return name, chunks()
 
 
+def _open_without_atime(path: Path) -> BinaryIO:
+    # A read would otherwise set the file's atime to the moment a reporter (or handler) downloaded it.
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
+    except PermissionError:  # O_NOATIME needs the file's owner; a foreign-owned file falls back
+        fd = os.open(path, os.O_RDONLY)
+    return os.fdopen(fd, "rb")
+
+
 def delete_stored_file(storage_root: Path, storage_key: str) -> None:
     """Remove an encrypted file (its key is destroyed with the database row)."""
-    storage_path(storage_root, storage_key).unlink(missing_ok=True)
+    path = storage_path(storage_root, storage_key)
+    path.unlink(missing_ok=True)
+    _floor_folders(storage_root, path)

@@ -96,3 +96,27 @@ def test_files_of_1000_and_1001_bytes_are_stored_with_equal_size(app: Flask, db_
 def test_no_column_holds_a_plaintext_size(app: Flask) -> None:
     columns = inspect(engine_of(app)).get_columns("attachment")
     assert not [c["name"] for c in columns if "size" in c["name"] or "length" in c["name"]]
+
+
+def test_stored_files_and_folders_show_only_the_day(app: Flask, db_session: Session, settings) -> None:  # type: ignore[no-untyped-def]
+    from app.services import mailbox as mailboxes
+    from app.services.upload import UploadedFile
+
+    receipt = submission.submit_report(db_session, settings, sample_report(), [("a.txt", io.BytesIO(b"x" * 5000))])
+    opened = open_case(db_session, receipt)
+    writer = storage.begin_attachment(settings.storage_path, opened)
+    writer.write(b"reply file")
+    mailboxes.post_reply(db_session, settings, mailboxes.Mailbox("s", opened), "Hier is meer.",
+                         [UploadedFile(writer, "b.txt", 10)])
+    rows = db_session.scalars(select(Attachment).where(Attachment.case_id == receipt.case_id)).all()
+    assert len(rows) == 2
+    for row in rows:  # a download must not record its moment either
+        b"".join(storage.read_attachment(settings.storage_path, opened, row)[1])
+    # Stat only: listing a folder would set its atime (as the nightly gc's and backup's listing will).
+    root = settings.storage_path
+    files = [storage.storage_path(root, row.storage_key) for row in rows]
+    for path in [root, *{f.parent for f in files}, *files]:
+        info = path.stat()
+        assert info.st_mtime_ns % (86_400 * 10**9) == 0, path
+        assert info.st_atime_ns % (86_400 * 10**9) == 0, path
+    assert sorted(root.rglob("*.*")) == [] and len([p for p in root.rglob("*") if p.is_file()]) == 2
