@@ -259,7 +259,7 @@ def purge_command(dry_run: bool) -> None:
     with app.app_context(), session_scope(app) as session:
         purged = retention.purge(session, settings.storage_path, clock.today(), dry_run=dry_run)
         if not dry_run:
-            mailbox.delete_expired_sessions(session, utcnow())
+            mailbox.delete_expired_sessions(session, settings, utcnow())
     verb = "would purge" if dry_run else "purged"
     for candidate in purged:
         click.echo(f"{verb} {candidate.reference} (closed {candidate.closed_on.isoformat()}, "

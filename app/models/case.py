@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import NO_ROWID, Base, UTCDateTime, new_id
+from app.models.base import NO_ROWID, Base, new_id
 from app.models.channel import Channel
 
 STATUSES = ("new", "acknowledged", "in_progress", "feedback_given", "closed")
@@ -100,8 +100,9 @@ class CaseExclusion(Base):
 class ReporterSession(Base):
     """A reporter logged in to their mailbox: their private key re-wrapped under a key only the cookie holds.
 
-    `expires_at` is the idle deadline; the row is deleted at logout or expiry, so no time of a
-    reporter's visit outlives the visit.
+    The idle deadline lives in the signed cookie, not here; `seen_on` is the day the session was last used,
+    so that rows of abandoned sessions can be dropped, and a copy of the database dates no visit finer than
+    the day. The row is deleted at logout, at the first request after the idle limit, or by the purge.
     """
 
     __tablename__ = "reporter_session"
@@ -110,4 +111,4 @@ class ReporterSession(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_on: Mapped[date] = mapped_column(Date)

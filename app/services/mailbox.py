@@ -5,17 +5,21 @@ either way (against a dummy salt for an unknown receipt) and the error is one me
 mailbox is locked for a growing period; a global rate limit on the view sits on top (never per IP).
 Failures are counted in memory only (`MailboxThrottle`).
 A session keeps the reporter's private key only re-wrapped under a random key that lives in the cookie.
+The idle deadline lives in the cookie too (signed), never in the database: a session row carries only the day
+it was last used, so an overnight backup cannot date a visit finer than the day (`idle_deadline_passed`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import itertools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -52,10 +56,11 @@ class LoginResult:
 
 @dataclass(frozen=True)
 class Mailbox:
-    """A logged-in reporter's case, opened for this request."""
+    """A logged-in reporter's case, opened for this request; `cookie_value` carries the slid idle deadline."""
 
     session_id: str
     opened: OpenCase
+    cookie_value: str = field(default="", repr=False)
 
     @property
     def case(self) -> Case:
@@ -119,7 +124,7 @@ def login(session: Session, settings: Settings, receipt_code: str, passphrase: s
           *, throttle: MailboxThrottle, now: datetime | None = None) -> LoginResult:
     """Open a mailbox session, or raise LoginFailed (one message, one key derivation, whatever went wrong)."""
     now = now or utcnow()
-    delete_expired_sessions(session, now)
+    delete_expired_sessions(session, settings, now)
     case = _find_case(session, settings, receipt_code)
     salt = case.reporter_salt if case is not None else _dummy_salt(settings, receipt_code)
     keys = crypto.derive_reporter_keys(passphrase[:1024], salt)
@@ -138,27 +143,73 @@ def login(session: Session, settings: Settings, receipt_code: str, passphrase: s
         id=new_id(),
         case_id=case.id,
         wrapped_private_key=crypto.wrap_private_key(keys.private, session_key, purpose="session"),
-        expires_at=now + timedelta(minutes=settings.reporter_idle_minutes),
+        seen_on=now.date(),
     )
     session.add(row)
     session.commit()
-    return LoginResult(row.id, session_cookie_value(row.id, session_key))
+    return LoginResult(row.id, mailbox_cookie(settings, row.id, session_key, _deadline(settings, now)))
 
 
-def delete_expired_sessions(session: Session, now: datetime) -> None:
-    """Drop idle sessions: their expiry time is the only trace of a reporter's visit, kept no longer than needed."""
-    session.execute(delete(ReporterSession).where(ReporterSession.expires_at <= now))
+def _deadline(settings: Settings, now: datetime) -> int:
+    return int((now + timedelta(minutes=settings.reporter_idle_minutes)).timestamp())
+
+
+def idle_deadline_passed(deadline: datetime, now: datetime) -> bool:
+    """The one place that decides whether a mailbox session has been idle too long."""
+    return now >= deadline
+
+
+def _cookie_mac(settings: Settings, payload: str) -> str:
+    mac = hashlib.blake2b(payload.encode("ascii"), key=settings.mailbox_cookie_key, digest_size=16).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def mailbox_cookie(settings: Settings, session_id: str, session_key: bytes, deadline: int) -> str:
+    """"<session id>.<session key>.<idle deadline, Unix seconds>.<MAC>": the deadline is signed, not stored."""
+    payload = f"{session_cookie_value(session_id, session_key)}.{deadline}"
+    return f"{payload}.{_cookie_mac(settings, payload)}"
+
+
+def parse_mailbox_cookie(settings: Settings, value: str) -> tuple[str, bytes, datetime] | None:
+    """(session id, session key, idle deadline), or None for anything malformed or not signed by us."""
+    payload, _, mac = value.rpartition(".")
+    base, _, deadline = payload.rpartition(".")
+    if not deadline.isdigit() or len(deadline) > 12 or not hmac.compare_digest(_cookie_mac(settings, payload), mac):
+        return None
+    parsed = parse_session_cookie(base)
+    if parsed is None:
+        return None
+    try:
+        return parsed[0], parsed[1], datetime.fromtimestamp(int(deadline), UTC)
+    except (binascii.Error, ValueError, OverflowError):
+        return None
+
+
+def delete_expired_sessions(session: Session, settings: Settings, now: datetime) -> None:
+    """Drop sessions that cannot be alive any more: last used on a day before the idle limit could reach.
+
+    A row knows only the day it was last used, so the cut-off is the day of (now - idle limit): a session
+    used on an earlier day has been idle longer than the limit.
+    """
+    cutoff = (now - timedelta(minutes=settings.reporter_idle_minutes)).date()
+    session.execute(delete(ReporterSession).where(ReporterSession.seen_on < cutoff))
     session.flush()
 
 
 def resume(session: Session, settings: Settings, cookie_value: str, *, now: datetime | None = None) -> Mailbox | None:
-    """The mailbox behind a session cookie, sliding its idle deadline; None if absent, expired or forged."""
+    """The mailbox behind a session cookie, with a new cookie value whose idle deadline has slid; None if the
+    cookie is absent, forged or idle too long (then the row goes too).
+
+    Writes to the database only when the day of last use changes, and then only the day.
+    """
     now = now or utcnow()
-    parsed = parse_session_cookie(cookie_value)
+    parsed = parse_mailbox_cookie(settings, cookie_value)
     if parsed is None:
         return None
-    session_id, session_key = parsed
-    delete_expired_sessions(session, now)
+    session_id, session_key, deadline = parsed
+    if idle_deadline_passed(deadline, now):
+        logout(session, session_id)
+        return None
     row = session.get(ReporterSession, session_id)
     if row is None:
         return None
@@ -170,9 +221,10 @@ def resume(session: Session, settings: Settings, cookie_value: str, *, now: date
         opened = cases.open_as_reporter(session, case, private_key)
     except (crypto.DecryptionError, ValueError, cases.NotAParticipant):
         return None
-    row.expires_at = now + timedelta(minutes=settings.reporter_idle_minutes)
-    session.commit()
-    return Mailbox(row.id, opened)
+    if row.seen_on != now.date():
+        row.seen_on = now.date()
+        session.commit()
+    return Mailbox(row.id, opened, mailbox_cookie(settings, row.id, session_key, _deadline(settings, now)))
 
 
 def logout(session: Session, session_id: str) -> None:
