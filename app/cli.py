@@ -209,14 +209,18 @@ def user_export_key(username: str, out_file: Path) -> None:
 
 @main.command("maintenance")
 def maintenance_command() -> None:
-    """Rewrite the reporter-written tables in random-id order (nightly: purge, gc, maintenance, backup)."""
-    from app.services.maintenance import reorder_reporter_tables
+    """Reorder reporter-written tables by random id and set stored file times to the day (nightly: purge, gc,
+    maintenance, backup)."""
+    from app.services.maintenance import reorder_reporter_tables, settle_stored_files
 
     app = _app()
+    settings: Settings = app.config["MELDKLUIS"]
     with session_scope(app) as session:
         tables = reorder_reporter_tables(session)
+        files = settle_stored_files(session, settings.storage_path)
     click.echo(f"{len(tables)} table(s) rewritten in random-id order" if tables
-               else "nothing to do: SQLite keeps these tables in random-id order already (WITHOUT ROWID)")
+               else "tables: nothing to do (SQLite keeps them in random-id order: WITHOUT ROWID)")
+    click.echo(f"{files} stored file(s) dated to the day")
 
 
 @main.command("deadlines")

@@ -1,5 +1,6 @@
 """Nightly maintenance: rewrite the tables reporters write in random-id order, so that a backup taken after it
-cannot set reporter rows against the timestamped audit rows.
+cannot set reporter rows against the timestamped audit rows; and set the times of every stored file that has
+a row, and of the storage folders, back to the day.
 
 On SQLite these tables are WITHOUT ROWID (migrations/versions/0002_at_rest.py): rows are always stored in
 primary-key order, so there is nothing to do. PostgreSQL appends new rows to the heap in insertion order, and
@@ -11,10 +12,13 @@ What stays (SECURITY.md): xmin and other tuple headers in the raw data directory
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from pathlib import Path
+
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from app.models import Base
+from app.models import Attachment, Base
+from app.services import storage
 
 
 def reporter_tables() -> list[str]:
@@ -33,3 +37,17 @@ def reorder_reporter_tables(session: Session) -> list[str]:
         session.execute(text(f'CLUSTER "{table}" USING "{primary_key}"'))
     session.commit()
     return tables
+
+
+def settle_stored_files(session: Session, storage_root: Path) -> int:
+    """Floor to the day the times of every attachment file with a committed row, and of its folders.
+
+    After a crash between a commit and `AttachmentWriter.settle()` a file would keep its exact time, and the
+    nightly gc's listing sets the folders' atime: this puts both right before the backup. Files without a row
+    are left alone (they are gc's to judge by their exact age). Returns the number of rows seen.
+    """
+    count = 0
+    for storage_key in session.scalars(select(Attachment.storage_key)):
+        storage.settle_times(storage_root, storage_key)
+        count += 1
+    return count

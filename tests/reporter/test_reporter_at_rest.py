@@ -120,3 +120,32 @@ def test_stored_files_and_folders_show_only_the_day(app: Flask, db_session: Sess
         assert info.st_mtime_ns % (86_400 * 10**9) == 0, path
         assert info.st_atime_ns % (86_400 * 10**9) == 0, path
     assert sorted(root.rglob("*.*")) == [] and len([p for p in root.rglob("*") if p.is_file()]) == 2
+
+
+def test_maintenance_dates_files_that_missed_their_settling(app: Flask, db_session: Session, settings, cli) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from app.cli import main
+
+    receipt = submission.submit_report(db_session, settings, sample_report(), [("a.txt", io.BytesIO(b"x" * 100))])
+    row = db_session.scalars(select(Attachment).where(Attachment.case_id == receipt.case_id)).one()
+    path = storage.storage_path(settings.storage_path, row.storage_key)
+    os.utime(path, None)  # as if the process died between the commit and settle()
+    assert path.stat().st_mtime_ns % (86_400 * 10**9) != 0
+    result = cli.invoke(main, ["maintenance"])
+    assert result.exit_code == 0, result.output
+    assert "1 stored file(s)" in result.output
+    assert path.stat().st_mtime_ns % (86_400 * 10**9) == 0 and path.stat().st_atime_ns % (86_400 * 10**9) == 0
+
+
+def test_no_reporter_written_table_has_a_time_column() -> None:
+    from datetime import datetime
+
+    from app.models import Base
+    from app.services.maintenance import reporter_tables
+
+    tables = reporter_tables()
+    assert {"case", "participant", "message", "attachment", "milestone", "reporter_session"} <= set(tables)
+    timed = [f"{t}.{c.name}" for t in tables for c in Base.metadata.tables[t].columns
+             if c.type.python_type is datetime]
+    assert timed == []
