@@ -89,7 +89,8 @@ def open_file_key(
 
 
 def ciphertext_size(plaintext_size: int) -> int:
-    """Size of the encrypted file for a plaintext of ``plaintext_size`` bytes (e.g. for a storage quota)."""
+    """Size of the encrypted stream for ``plaintext_size`` bytes; a padded attachment of n bytes is stored as
+    ``ciphertext_size(padme(n))`` (e.g. for a storage quota)."""
     if plaintext_size < 0:
         raise ValueError("size must not be negative")
     chunks = plaintext_size // CHUNK_SIZE + 1  # the final chunk is always there, perhaps empty

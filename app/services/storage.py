@@ -14,6 +14,7 @@ Reads open files with O_NOATIME. ctime and birth time cannot be set by a program
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import secrets
@@ -37,14 +38,23 @@ def file_binding(case_id: str, attachment_id: str) -> bytes:
 
 
 DAY_SECONDS = 86_400
+log = logging.getLogger(__name__)
 
 
 def floor_times_to_day(path: Path) -> None:
-    """Set atime and mtime of `path` to 00:00 UTC of the day its mtime falls on (missing path: nothing)."""
-    with contextlib.suppress(FileNotFoundError):
+    """Set atime and mtime of `path` to 00:00 UTC of the day its mtime falls on (missing path: nothing).
+
+    Setting times needs the owner: a storage folder owned by another user keeps exact times, and says so in
+    the log (never failing the upload that is being stored).
+    """
+    try:
         mtime = path.stat().st_mtime
         day_start = mtime - mtime % DAY_SECONDS
         os.utime(path, (day_start, day_start))
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        log.warning("cannot set the times of %s: the storage folder must belong to the Meldkluis user", path)
 
 
 def _floor_folders(storage_root: Path, path: Path) -> None:
