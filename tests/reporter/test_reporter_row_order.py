@@ -1,32 +1,35 @@
 """A copy of the database must not give back the order in which reports arrived.
 
-Ten reports alternate with audited staff actions at known, distinct times. If the raw order of the reporter
+Ten reports (each with a file and a mailbox message) alternate with audited staff actions at known, distinct times. If the raw order of the reporter
 rows followed insertion order, every report could be placed between two audit times. SQLite: a copy of the
 file, read table by table in storage order (NOT INDEXED). PostgreSQL: `pg_dump` after `meldkluis maintenance`.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import sqlite3
 import subprocess
 import urllib.parse
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy.orm import Session
 
+import crypto
 from app.cli import main
-from app.models import AuditEvent
-from app.services import submission
+from app.models import AuditEvent, Case
+from app.services import cases, submission
 
 from .conftest import sample_report
 
 # Table -> the column that names the case a row belongs to.
-CASE_COLUMN = {"case": "id", "participant": "case_id", "milestone": "case_id"}
+CASE_COLUMN = {"case": "id", "participant": "case_id", "milestone": "case_id", "attachment": "case_id",
+               "message": "case_id"}
 
 
 def submit_alternating(db_session: Session, settings) -> list[str]:  # type: ignore[no-untyped-def]
@@ -35,7 +38,16 @@ def submit_alternating(db_session: Session, settings) -> list[str]:  # type: ign
     for index in range(10):
         db_session.add(AuditEvent(at=start + timedelta(minutes=2 * index), action="case_viewed"))
         db_session.commit()
-        case_ids.append(submission.submit_report(db_session, settings, sample_report()).case_id)
+        receipt = submission.submit_report(db_session, settings, sample_report(),
+                                           [("bewijs.txt", io.BytesIO(b"evidence %d" % index))])
+        # and a mailbox message from the same reporter
+        case = db_session.get(Case, receipt.case_id)
+        assert case is not None
+        keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt)
+        opened = cases.open_as_reporter(db_session, case, keys.private)
+        cases.add_message(db_session, opened, author_kind="reporter", body="Nog iets.", day=date(2026, 3, 2))
+        db_session.commit()
+        case_ids.append(receipt.case_id)
     db_session.add(AuditEvent(at=start + timedelta(minutes=20), action="case_viewed"))
     db_session.commit()
     return case_ids
