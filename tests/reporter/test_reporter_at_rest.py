@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 import crypto
-from app.db import engine_of
+from app.db import engine_of, session_scope
 from app.models import Attachment, Case, Message
 from app.services import cases, storage, submission
 
@@ -150,3 +150,17 @@ def test_no_reporter_written_table_has_a_time_column() -> None:
     timed = [f"{t}.{c.name}" for t in tables for c in Base.metadata.tables[t].columns
              if c.type.python_type is datetime]
     assert timed == []
+
+
+def test_a_file_sent_over_http_shows_only_the_day(app: Flask, client, settings) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import submit_via_http
+
+    response = submit_via_http(client, files=[(io.BytesIO(b"scan " * 300), "scan.pdf")])
+    assert response.status_code == 200
+    with session_scope(app) as session:
+        keys = list(session.scalars(select(Attachment.storage_key)))
+    assert len(keys) == 1
+    path = storage.storage_path(settings.storage_path, keys[0])
+    for item in (path, path.parent, settings.storage_path):
+        info = item.stat()
+        assert info.st_mtime_ns % (86_400 * 10**9) == 0 and info.st_atime_ns % (86_400 * 10**9) == 0, item
