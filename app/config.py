@@ -69,8 +69,6 @@ class Settings:
     handler_kdf: KdfParams = HANDLER_KDF
     reporter_idle_minutes: int = 15
     handler_idle_minutes: int = 30
-    ratelimit_storage_uri: str = "memory://"
-    ratelimit_mailbox_login: str = "30 per minute"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "meldkluis@localhost"
@@ -81,6 +79,14 @@ class Settings:
     timezone: str = "Europe/Amsterdam"
     secure_cookies: bool = False
     testing: bool = False
+    # Abuse limits (app/services/limits.py; README "Limits").
+    redis_url: str = ""
+    redis_prefix: str = "meldkluis:"
+    login_unknown_limit: str = "60 per minute"
+    staff_login_limit: str = "30 per minute"
+    staff_kdf_concurrency: int = 1
+    submit_limit: str = "60 per 10 minutes"
+    storage_reserve_bytes: int = 1024 * 1024 * 1024
 
     @property
     def flask_secret_key(self) -> bytes:
@@ -97,6 +103,15 @@ class Settings:
     @property
     def csrf_key(self) -> bytes:
         return derive_subkey(self.master_secret, "csrf")
+
+    @property
+    def limits_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "limits")
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        """Flask-Limiter keeps its counters in the same Redis as the other limits (or in memory)."""
+        return self.redis_url or "memory://"
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> Settings:
@@ -116,7 +131,6 @@ class Settings:
             handler_kdf=TEST_KDF if kdf_profile == "test" else HANDLER_KDF,
             reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
             handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
-            ratelimit_storage_uri=os.environ.get("MELDKLUIS_RATELIMIT_STORAGE", "memory://"),
             smtp_host=os.environ.get("MELDKLUIS_SMTP_HOST", ""),
             smtp_port=_env_int("MELDKLUIS_SMTP_PORT", 25),
             smtp_from=os.environ.get("MELDKLUIS_SMTP_FROM", "meldkluis@localhost"),
@@ -127,5 +141,12 @@ class Settings:
                 t.strip() for t in os.environ.get("MELDKLUIS_NOTIFY_TIMES", "08:00,16:00").split(",") if t.strip()
             ),
             secure_cookies=_env_bool("MELDKLUIS_SECURE_COOKIES", base_url.startswith("https://")),
+            redis_url=os.environ.get("MELDKLUIS_REDIS_URL", ""),
+            redis_prefix=os.environ.get("MELDKLUIS_REDIS_PREFIX", "meldkluis:"),
+            login_unknown_limit=os.environ.get("MELDKLUIS_LOGIN_UNKNOWN_LIMIT", "60 per minute"),
+            staff_login_limit=os.environ.get("MELDKLUIS_STAFF_LOGIN_LIMIT", "30 per minute"),
+            staff_kdf_concurrency=_env_int("MELDKLUIS_STAFF_KDF_CONCURRENCY", 1),
+            submit_limit=os.environ.get("MELDKLUIS_SUBMIT_LIMIT", "60 per 10 minutes"),
+            storage_reserve_bytes=_env_int("MELDKLUIS_STORAGE_RESERVE_MB", 1024) * 1024 * 1024,
         )
         return replace(settings, **overrides) if overrides else settings
