@@ -155,6 +155,10 @@ class Settings:
         return derive_subkey(self.master_secret, "receipt-lookup")
 
     @property
+    def mailbox_cookie_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "mailbox-cookie")
+
+    @property
     def csrf_key(self) -> bytes:
         return derive_subkey(self.master_secret, "csrf")
 

@@ -394,9 +394,9 @@ def attachment_download(
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != opened.case.id:
         raise CaseNotFound(attachment_id)
-    name, chunks = storage.read_attachment(settings.storage_path, opened, attachment)
+    stored = storage.read_attachment(settings.storage_path, opened, attachment)
     audit(session, staff, opened.case, "attachment_downloaded")
-    return safe_filename(name), chunks, attachment.size
+    return safe_filename(stored.name), stored.chunks, stored.size
 
 
 def safe_filename(name: str) -> str:

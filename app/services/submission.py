@@ -267,6 +267,8 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         session.rollback()
         draft.discard()
         raise
+    for uploaded in draft.files:
+        uploaded.writer.settle()  # only now: see storage.settle_times
     return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Attachment
-from app.services import staff_auth
+from app.services import staff_auth, storage
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def sweep_orphan_files(session: Session, storage_root: Path, grace_seconds: floa
             if age < grace_seconds:
                 young += 1
                 continue
-            path.unlink(missing_ok=True)
+            storage.delete_stored_file(storage_root, key)  # also floors the folder's times
             removed += 1
     return removed, young
 

@@ -291,6 +291,20 @@ def load_mailbox() -> Response | None:
     return None
 
 
+def _set_mailbox_cookie(response: Response, value: str) -> None:
+    response.set_cookie(mailboxes.COOKIE_NAME, value, httponly=True, samesite="Strict",
+                        secure=_settings().secure_cookies, path="/")
+
+
+@bp.after_request
+def slide_mailbox_cookie(response: Response) -> Response:
+    """Every mailbox response carries the cookie with the idle deadline moved on (it is in no database row)."""
+    mailbox = g.get("mailbox")
+    if mailbox is not None and request.endpoint != "reporter.logout":
+        _set_mailbox_cookie(response, mailbox.cookie_value)
+    return response
+
+
 @bp.route("/brievenbus/inloggen", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
@@ -306,8 +320,7 @@ def login() -> Response | tuple[str, int]:
             form = LoginForm(formdata=None)
         else:
             response = redirect(url_for("reporter.mailbox"), code=303)
-            response.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value, httponly=True, samesite="Strict",
-                                secure=_settings().secure_cookies, path="/")
+            _set_mailbox_cookie(response, result.cookie_value)
             return response
     return render_template("reporter/login.html", form=form, failed=failed,
                            expired=request.args.get("expired") == "1",
