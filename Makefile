@@ -9,7 +9,7 @@ PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint bench browser setup clean
+.PHONY: run test lint bench browser mat2 setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,14 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-test: $(STAMP) browser
+# Removing hidden data from uploads runs Debian's mat2, sandboxed by bubblewrap (app/services/scrub.py).
+mat2:
+	@if [ ! -x /usr/bin/mat2 ] || [ ! -x /usr/bin/bwrap ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mat2 bubblewrap; \
+	fi
+
+test: $(STAMP) browser mat2
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

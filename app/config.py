@@ -17,6 +17,8 @@ from typing import Any
 from crypto.params import HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
 
 ROOT = Path(__file__).resolve().parent.parent
+# tmpfs on every Linux; scrub.py makes a private 0700 folder in it per file and checks it is tmpfs.
+SCRUB_TMP_DEFAULT = "/dev/shm"  # noqa: S108
 
 
 def _env_int(name: str, default: int) -> int:
@@ -83,6 +85,13 @@ class Settings:
     timezone: str = "Europe/Amsterdam"
     secure_cookies: bool = False
     testing: bool = False
+    # Removing hidden data from files (app/services/scrub.py): a tmpfs folder, and per file a size,
+    # time and memory bound for mat2, and how many files are cleaned at once per worker.
+    scrub_tmp_path: Path = Path(SCRUB_TMP_DEFAULT)
+    scrub_max_bytes: int = 100 * 1024 * 1024
+    scrub_timeout_seconds: float = 60.0
+    scrub_memory_bytes: int = 1024 * 1024 * 1024
+    scrub_concurrency: int = 2
 
     @property
     def flask_secret_key(self) -> bytes:
@@ -127,5 +136,10 @@ class Settings:
                 t.strip() for t in os.environ.get("MELDKLUIS_NOTIFY_TIMES", "08:00,16:00").split(",") if t.strip()
             ),
             secure_cookies=_env_bool("MELDKLUIS_SECURE_COOKIES", base_url.startswith("https://")),
+            scrub_tmp_path=Path(os.environ.get("MELDKLUIS_SCRUB_TMP", SCRUB_TMP_DEFAULT)),
+            scrub_max_bytes=_env_int("MELDKLUIS_SCRUB_MAX_MB", 100) * 1024 * 1024,
+            scrub_timeout_seconds=float(_env_int("MELDKLUIS_SCRUB_TIMEOUT", 60)),
+            scrub_memory_bytes=_env_int("MELDKLUIS_SCRUB_MEMORY_MB", 1024) * 1024 * 1024,
+            scrub_concurrency=_env_int("MELDKLUIS_SCRUB_CONCURRENCY", 2),
         )
         return replace(settings, **overrides) if overrides else settings

@@ -24,3 +24,5 @@ class Attachment(Base):
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)
     created_on: Mapped[date] = mapped_column(Date)
+    # What was removed from the file (app/services/scrub.py), sealed under the case key; NULL: not asked.
+    cleaning_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -24,6 +24,7 @@ MESSAGE = "message"
 NOTE = "note"
 ATTACHMENT_NAME = "attachment-name"
 FILE_KEY = "file-key"
+ATTACHMENT_CLEANING = "attachment-cleaning"  # what app/services/scrub.py removed from the file
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class AttachmentInfo:
     id: str
     name: str
     size: int
+    cleaning: str | None = None  # scrub.py's sealed note on the file, opened (scrub.describe() words it)
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,8 @@ def attachment_infos(session: Session, opened: OpenCase) -> dict[str | None, lis
         select(Attachment).where(Attachment.case_id == opened.case.id).order_by(Attachment.created_on, Attachment.id)
     )
     for row in rows:
-        info = AttachmentInfo(row.id, opened.open(ATTACHMENT_NAME, row.id, row.name_sealed), row.size)
+        cleaning = opened.open(ATTACHMENT_CLEANING, row.id, row.cleaning_sealed) if row.cleaning_sealed else None
+        info = AttachmentInfo(row.id, opened.open(ATTACHMENT_NAME, row.id, row.name_sealed), row.size, cleaning)
         grouped.setdefault(row.message_id, []).append(info)
     return grouped
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.models import Attachment, new_id
-from app.services.cases import ATTACHMENT_NAME, FILE_KEY, OpenCase
+from app.services.cases import ATTACHMENT_CLEANING, ATTACHMENT_NAME, FILE_KEY, OpenCase
 
 
 def file_binding(case_id: str, attachment_id: str) -> bytes:
@@ -88,17 +88,26 @@ class AttachmentWriter:
     _handle: BinaryIO = field(repr=False)
     _encryptor: crypto.FileEncryptor = field(repr=False)
     _pipe: _EncryptionPipe = field(repr=False)
+    # What app/services/scrub.py did to the file (its own small JSON text); sealed into the row by `finish()`.
+    cleaning: str | None = None
+    _size: int | None = field(default=None, repr=False)
 
     def write(self, data: bytes) -> None:
         self._pipe.write(data)
 
+    def close(self) -> int:
+        """Complete the encrypted file (idempotent) and return its size; scrub.py reads it back to clean it."""
+        if self._size is None:
+            self._pipe.drain()
+            self._size = self._encryptor.close()
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        return self._size
+
     def finish(self, session: Session, *, name: str, author_kind: str, day: date,
                message_id: str | None = None) -> Attachment:
-        self._pipe.drain()
-        size = self._encryptor.close()
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        size = self.close()
         attachment = Attachment(
             id=self.attachment_id,
             case_id=self.opened.case.id,
@@ -112,6 +121,8 @@ class AttachmentWriter:
             size=size,
             created_on=day,
         )
+        if self.cleaning is not None:
+            attachment.cleaning_sealed = self.opened.seal(ATTACHMENT_CLEANING, self.attachment_id, self.cleaning)
         session.add(attachment)
         return attachment
 
