@@ -243,8 +243,24 @@ def _bwrap_prefix(bwrap: str, folder: Path | None) -> list[str]:
     ]
 
 
+# mat2 as Debian ships it, with one change: its own bubblewrap around exiftool (libmat2.bubblewrap.run)
+# runs the tool directly. That inner sandbox cannot nest inside ours (bwrap: "Can't mount proc"), breaks
+# for files under /dev/shm (its fresh /dev hides them) and is missing where bwrap is: then mat2 fails
+# on every office file with pictures. `--no-sandbox` does not help: in mat2 0.13 it switches the sandbox
+# of the top-level file ON and never reaches the parsers of archive members. Ours is the sandbox that counts.
+_RUNNER = """import runpy, subprocess, sys
+import libmat2.bubblewrap
+def run(args, input_filename=None, output_filename=None, **kwargs):
+    return subprocess.run(args, **kwargs)
+libmat2.bubblewrap.run = run
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 @dataclass(frozen=True)
 class _Sandbox:
+    python: str
     mat2: str
     bwrap: str | None
     prlimit: str
@@ -256,21 +272,26 @@ class _Sandbox:
         """The argv, environment and working directory for running mat2 on files in `folder`."""
         limits = [self.prlimit, f"--as={self.memory_bytes}", f"--cpu={self.cpu_seconds}",
                   f"--fsize={self.output_bytes}", "--core=0", "--"]
+        mat2 = [self.python, "-c", _RUNNER, self.mat2, *args]
         if self.bwrap is not None:
-            return limits + _bwrap_prefix(self.bwrap, folder) + [self.mat2, *args], {}, folder
+            return limits + _bwrap_prefix(self.bwrap, folder) + mat2, {}, folder
         env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder), "LANG": "C.UTF-8"}
-        return limits + [self.mat2, *args], env, folder
+        return limits + mat2, env, folder
 
 
-def _sandbox(settings: Settings) -> _Sandbox | None:
-    mat2 = shutil.which("mat2", path="/usr/bin:/bin:/usr/local/bin")
+def _mat2() -> str | None:
+    return shutil.which("mat2", path="/usr/bin:/bin:/usr/local/bin")
+
+
+def _sandbox(mat2: str, settings: Settings) -> _Sandbox | None:
     prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
-    if mat2 is None or prlimit is None:
+    python = shutil.which("python3", path="/usr/bin:/bin")  # Debian's, which has libmat2
+    if prlimit is None or python is None:
         return None
     bwrap = shutil.which("bwrap", path="/usr/bin:/bin")
     if bwrap is not None and not _bwrap_works(bwrap):
         bwrap = None
-    return _Sandbox(mat2, bwrap, prlimit, settings.scrub_memory_bytes, settings.scrub_max_bytes * 4 + (16 << 20),
+    return _Sandbox(python, mat2, bwrap, prlimit, settings.scrub_memory_bytes, settings.scrub_max_bytes * 4 + (16 << 20),
                     max(1, int(settings.scrub_timeout_seconds)))
 
 
@@ -340,14 +361,18 @@ def _encrypt_from(source: Path, storage_root: Path, opened: OpenCase) -> tuple[A
 
 def _clean(uploaded: UploadedFile, opened: OpenCase, storage_root: Path, settings: Settings) -> tuple[str, ...]:
     """Replace `uploaded`'s file by its cleaned copy and return the kinds found, or raise _Refused."""
-    sandbox = _sandbox(settings)
-    if sandbox is None or not supported_extensions(sandbox.mat2):
-        raise _Refused("unavailable")
-    extension = _extension(uploaded.name)
-    if extension not in supported_extensions(sandbox.mat2):
-        raise _Refused("unsupported")
+    # Cheapest first: a file that is not cleaned costs the upload path nothing measurable.
     if uploaded.size > settings.scrub_max_bytes:
         raise _Refused("too_large")
+    mat2 = _mat2()
+    if mat2 is None or not supported_extensions(mat2):
+        raise _Refused("unavailable")
+    extension = _extension(uploaded.name)
+    if extension not in supported_extensions(mat2):
+        raise _Refused("unsupported")
+    sandbox = _sandbox(mat2, settings)
+    if sandbox is None:
+        raise _Refused("unavailable")
     root = settings.scrub_tmp_path
     if not root.is_dir() or not is_tmpfs(root):
         log.warning("scrub folder %s is not tmpfs: files are kept as they came", root)

@@ -58,11 +58,21 @@ _APP = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </Properties>"""
 
 
-def docx_with_author(*, author: str, company: str, text: str = "Verslag van de vergadering.") -> bytes:
-    """A minimal Word document with author, last editor, revision count and company in its properties."""
+def docx_with_author(*, author: str, company: str, text: str = "Verslag van de vergadering.",
+                     picture: bytes | None = None) -> bytes:
+    """A minimal Word document with author, last editor, revision count and company in its properties,
+    and optionally a picture (a JPEG, which may carry its own EXIF) stored in it. Stored, not compressed,
+    so the planted values are plain bytes of the file."""
     out = io.BytesIO()
+    content_types = _CONTENT_TYPES
+    if picture is not None:
+        content_types = content_types.replace('<Default Extension="xml"',
+                                              '<Default Extension="jpeg" ContentType="image/jpeg"/>'
+                                              '<Default Extension="xml"')
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        if picture is not None:
+            archive.writestr("word/media/image1.jpeg", picture)
+        archive.writestr("[Content_Types].xml", content_types)
         archive.writestr("_rels/.rels", _RELS)
         archive.writestr("word/document.xml", _DOCUMENT.format(rsid="00A1B2C3", text=text))
         archive.writestr("docProps/core.xml", _CORE.format(author=author))

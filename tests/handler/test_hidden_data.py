@@ -127,7 +127,8 @@ def test_planted_metadata_never_reaches_the_handler_storage_or_logs(
     }
     originals = {
         "foto.jpg": jpeg_with_exif(make=planted["make"], model=planted["model"]),
-        "verslag.docx": docx_with_author(author=planted["author"], company=planted["company"]),
+        "verslag.docx": docx_with_author(author=planted["author"], company=planted["company"],
+                                         picture=jpeg_with_exif(make=planted["make"], model=planted["model"])),
         "brief.pdf": pdf_with_author(author=planted["author"], company=planted["company"]),
         "opname.mp3": mp3_with_id3(artist=planted["artist"], title=planted["title"]),
     }
@@ -141,7 +142,8 @@ def test_planted_metadata_never_reaches_the_handler_storage_or_logs(
     assert response.status_code == 200
     receipt_page = response.get_data(as_text=True)
     assert "foto.jpg</strong>: Verborgen gegevens verwijderd: GPS-locatie, cameramodel." in receipt_page
-    assert re.search(r"verslag.docx</strong>: Verborgen gegevens verwijderd: auteur, bedrijf, revisiegeschiedenis",
+    assert re.search(r"verslag.docx</strong>: Verborgen gegevens verwijderd: GPS-locatie, cameramodel, auteur, bedrijf, "
+                     r"revisiegeschiedenis",
                      receipt_page)
     assert re.search(r"brief.pdf</strong>: Verborgen gegevens verwijderd: auteur", receipt_page)
     assert re.search(r"opname.mp3</strong>: Verborgen gegevens verwijderd: auteur", receipt_page)
