@@ -291,8 +291,11 @@ def _sandbox(mat2: str, settings: Settings) -> _Sandbox | None:
     bwrap = shutil.which("bwrap", path="/usr/bin:/bin")
     if bwrap is not None and not _bwrap_works(bwrap):
         bwrap = None
-    return _Sandbox(python, mat2, bwrap, prlimit, settings.scrub_memory_bytes, settings.scrub_max_bytes * 4 + (16 << 20),
-                    max(1, int(settings.scrub_timeout_seconds)))
+    # Output files (the cleaned copy, mat2's own temporary files) may be larger than the input: a PDF is
+    # redrawn as images. Four times the largest input bounds what one run can put on the tmpfs.
+    return _Sandbox(python, mat2, bwrap, prlimit, memory_bytes=settings.scrub_memory_bytes,
+                    output_bytes=settings.scrub_max_bytes * 4 + (16 << 20),
+                    cpu_seconds=max(1, int(settings.scrub_timeout_seconds)))
 
 
 class _Refused(Exception):

@@ -274,6 +274,18 @@ def test_a_work_folder_that_is_not_tmpfs_is_refused(app: Flask, client: FlaskCli
     assert "geen veilige plek in het geheugen" in mailbox.get("/nl/brievenbus").get_data(as_text=True)
 
 
+def test_a_file_over_the_cleaning_limit_is_stored_as_it_came(app: Flask, client: FlaskClient,
+                                                              scrub_root: Path) -> None:
+    photo = jpeg_with_exif(make="BigMake", model="BigModel")
+    app.config["MELDKLUIS"] = replace(app.config["MELDKLUIS"], scrub_max_bytes=len(photo) - 1)
+    html, mailbox = _reporter_after_submit(app, client, [("groot.jpg", photo)])
+    assert "groot.jpg</strong>: Bewaard zoals het was: het bestand is te groot om hier op te schonen." in html
+    page = mailbox.get("/nl/brievenbus").get_data(as_text=True)
+    assert "te groot om hier op te schonen" in page
+    download = re.search(r'href="(/nl/brievenbus/bijlage/\w+)"', page)
+    assert download is not None and mailbox.get(download.group(1)).data == photo
+
+
 def _mat2_processes(marker: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
