@@ -49,7 +49,7 @@ def noise_jpeg(target_bytes: int) -> bytes:
 
 def big_docx(target_bytes: int) -> bytes:
     """A Word document of that size: a long text and a large embedded photo, with author and company."""
-    sys.path.insert(0, str(ROOT / "tests" / "handler"))
+    sys.path.insert(0, str(ROOT / "tests"))
     from hidden_files import docx_with_author  # type: ignore[import-not-found]
 
     text = " ".join(f"Alinea {n} van het verslag over de gang van zaken." for n in range(40_000))

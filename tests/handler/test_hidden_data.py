@@ -28,8 +28,8 @@ from app import db
 from app.models import Base
 from app.services import scrub
 
+from ..hidden_files import docx_with_author, jpeg_with_exif, mp3_with_id3, pdf_with_author, png_bomb  # noqa: TID252
 from .conftest import csrf  # noqa: TID252
-from .hidden_files import docx_with_author, jpeg_with_exif, mp3_with_id3, pdf_with_author, png_bomb  # noqa: TID252
 
 RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
 PASSPHRASE = re.compile(r'id="passphrase">([^<]+)<')
