@@ -8,7 +8,7 @@ file the reporter asked to clean and
    `scrub_max_bytes`, the work folder's file system really tmpfs (statfs), a free cleaning slot;
 2. decrypts the file into a private 0700 folder on that tmpfs (RAM, never a disk-backed file system);
 3. runs `mat2 --show` (to tell the reporter which kinds of data it found) and `mat2` (which writes
-   `file.cleaned.<ext>`) in a subprocess: bubblewrap when installed (no network, only /usr and the work
+   `file.cleaned.<ext>`) in one subprocess: bubblewrap when installed (no network, only /usr and the work
    folder visible, an unprivileged uid), under `prlimit` (address space, CPU seconds, largest file) and a
    wall-clock deadline after which the whole process group is killed;
 4. encrypts the cleaned copy as the file to keep and removes the first ciphertext and the folder at once.
@@ -243,18 +243,27 @@ def _bwrap_prefix(bwrap: str, folder: Path | None) -> list[str]:
     ]
 
 
-# mat2 as Debian ships it, with one change: its own bubblewrap around exiftool (libmat2.bubblewrap.run)
-# runs the tool directly. That inner sandbox cannot nest inside ours (bwrap: "Can't mount proc"), breaks
-# for files under /dev/shm (its fresh /dev hides them) and is missing where bwrap is: then mat2 fails
-# on every office file with pictures. `--no-sandbox` does not help: in mat2 0.13 it switches the sandbox
-# of the top-level file ON and never reaches the parsers of archive members. Ours is the sandbox that counts.
+# mat2 as Debian ships it, run as `mat2 --show FILE` and then `mat2 FILE` in one process (one Python and
+# GObject start-up instead of two: most of the cost of a small file), with one change: its own bubblewrap
+# around exiftool (libmat2.bubblewrap.run) runs the tool directly. That inner sandbox cannot nest inside
+# ours (bwrap: "Can't mount proc"), breaks for files under /dev/shm (its fresh /dev hides them) and is
+# missing where bwrap is: then mat2 fails on every office file with pictures. `--no-sandbox` does not help:
+# in mat2 0.13 it switches the sandbox of the top-level file ON and never reaches the parsers of archive
+# members. Ours is the sandbox that counts.
 _RUNNER = """import runpy, subprocess, sys
 import libmat2.bubblewrap
 def run(args, input_filename=None, output_filename=None, **kwargs):
     return subprocess.run(args, **kwargs)
 libmat2.bubblewrap.run = run
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+mat2, name = sys.argv[1:3]
+for args in (["--show", name], [name]):
+    sys.argv = [mat2, *args]
+    print("[meldkluis] " + args[0], flush=True)
+    try:
+        runpy.run_path(mat2, run_name="__main__")
+    except SystemExit as done:
+        if done.code:
+            raise
 """
 
 
@@ -268,11 +277,11 @@ class _Sandbox:
     output_bytes: int
     cpu_seconds: int
 
-    def command(self, folder: Path, args: list[str]) -> tuple[list[str], dict[str, str], Path]:
-        """The argv, environment and working directory for running mat2 on files in `folder`."""
+    def command(self, folder: Path, name: str) -> tuple[list[str], dict[str, str], Path]:
+        """The argv, environment and working directory for running mat2 on the file `name` in `folder`."""
         limits = [self.prlimit, f"--as={self.memory_bytes}", f"--cpu={self.cpu_seconds}",
                   f"--fsize={self.output_bytes}", "--core=0", "--"]
-        mat2 = [self.python, "-c", _RUNNER, self.mat2, *args]
+        mat2 = [self.python, "-c", _RUNNER, self.mat2, name]
         if self.bwrap is not None:
             return limits + _bwrap_prefix(self.bwrap, folder) + mat2, {}, folder
         env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder), "LANG": "C.UTF-8"}
@@ -306,9 +315,10 @@ class _Refused(Exception):
         self.reason = reason
 
 
-def _run(sandbox: _Sandbox, folder: Path, args: list[str], deadline: float) -> bytes:
-    """Run mat2 in the sandbox; its output goes to a file on the tmpfs (bounded by the file size limit)."""
-    argv, env, cwd = sandbox.command(folder, args)
+def _run(sandbox: _Sandbox, folder: Path, name: str, deadline: float) -> bytes:
+    """Run mat2 on `name` in the sandbox (show, then clean); returns what `--show` printed. Its output goes
+    to a file on the tmpfs (bounded by the file size limit)."""
+    argv, env, cwd = sandbox.command(folder, name)
     output = folder / "mat2-output.txt"
     with open(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         # argv: fixed programs and options; the only file name is ours (STAGE plus a checked extension).
@@ -326,7 +336,7 @@ def _run(sandbox: _Sandbox, folder: Path, args: list[str], deadline: float) -> b
     output.unlink()
     if returncode != 0:
         raise _Refused("failed")
-    return text
+    return text.split(b"[meldkluis] " + name.encode(), 1)[0]
 
 
 # --- cleaning one upload ---------------------------------------------------------------------------------
@@ -392,8 +402,7 @@ def _clean(uploaded: UploadedFile, opened: OpenCase, storage_root: Path, setting
         try:
             staged = folder / f"{STAGE}.{extension}"
             _decrypt_into(uploaded.writer, opened, staged)
-            shown = _run(sandbox, folder, ["--show", staged.name], deadline)
-            _run(sandbox, folder, [staged.name], deadline)
+            shown = _run(sandbox, folder, staged.name, deadline)
             cleaned = folder / f"{STAGE}.cleaned.{extension}"
             if not cleaned.is_file():
                 raise _Refused("failed")

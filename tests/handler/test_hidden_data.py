@@ -84,8 +84,12 @@ def _credentials(html: str) -> tuple[str, str]:
     return code.group(1).strip(), words.group(1).strip()
 
 
-def _handler_downloads(client: FlaskClient, reference: str) -> tuple[str, dict[str, bytes]]:
-    """The handler's case page and every attachment on it, downloaded, by file name."""
+def _handler_downloads(client: FlaskClient, login, member) -> tuple[str, dict[str, bytes]]:  # type: ignore[no-untyped-def]
+    """The handler logs in and opens the only case: its page and every attachment on it, by file name."""
+    login(client, member)
+    found = re.search(r"MK-[0-9A-Z]{6}", client.get("/nl/handler/").get_data(as_text=True))
+    assert found is not None
+    reference = found.group(0)
     page = client.get(f"/nl/handler/case/{reference}").get_data(as_text=True)
     files: dict[str, bytes] = {}
     for attachment_id, name in re.findall(rf'/nl/handler/case/{reference}/attachment/(\w+)" download>([^<]+)<', page):
@@ -150,10 +154,7 @@ def test_planted_metadata_never_reaches_the_handler_storage_or_logs(
     assert "Bewaard zoals het was" not in receipt_page
     code, words = _credentials(receipt_page)
 
-    login(client, anna)
-    reference = re.search(r"MK-[0-9A-Z]{6}", client.get("/nl/handler/").get_data(as_text=True))
-    assert reference is not None
-    page, downloads = _handler_downloads(client, reference.group(0))
+    page, downloads = _handler_downloads(client, login, anna)
     assert set(downloads) == set(originals)
     assert "Verborgen gegevens verwijderd: GPS-locatie, cameramodel." in page
     for value in planted.values():
@@ -209,10 +210,7 @@ def test_mailbox_upload_is_cleaned_and_the_reporter_told(app: Flask, client: Fla
                                      (scrub.FIELD, "yes")], [("nog.jpg", photo)])
     assert mailbox.post("/nl/brievenbus/bericht", data=body, content_type=content_type).status_code == 303
     assert "GPS-locatie, cameramodel" in mailbox.get("/nl/brievenbus").get_data(as_text=True)
-    login(client, anna)
-    reference = re.search(r"MK-[0-9A-Z]{6}", client.get("/nl/handler/").get_data(as_text=True))
-    assert reference is not None
-    page, downloads = _handler_downloads(client, reference.group(0))
+    page, downloads = _handler_downloads(client, login, anna)
     assert b"MailboxMake" not in downloads["nog.jpg"] and b"MailboxModel" not in downloads["nog.jpg"]
     assert "Verborgen gegevens verwijderd: GPS-locatie, cameramodel." in page
 
@@ -233,10 +231,7 @@ def test_unticked_box_keeps_the_file_and_every_form_keeps_the_choice(app: Flask,
     photo = jpeg_with_exif(make="KeptMake", model="KeptModel")
     html, _ = _reporter_after_submit(app, client, [("bewaard.jpg", photo)], UNCHECKED)
     assert "bewaard.jpg</strong>: Bewaard zoals het was, zoals u koos." in html
-    login(client, anna)
-    reference = re.search(r"MK-[0-9A-Z]{6}", client.get("/nl/handler/").get_data(as_text=True))
-    assert reference is not None
-    page, downloads = _handler_downloads(client, reference.group(0))
+    page, downloads = _handler_downloads(client, login, anna)
     assert downloads["bewaard.jpg"] == photo
     assert "de melder koos ervoor verborgen gegevens niet te verwijderen" in page
 
@@ -255,10 +250,7 @@ def test_unsupported_type_is_stored_as_it_came_with_a_notice(app: Flask, client:
     html = response.get_data(as_text=True)
     assert "export.xyz</strong>: Kept as it came: hidden data cannot be removed from this type of file." in html
     assert "may still show who made it" in html
-    login(client, anna)
-    reference = re.search(r"MK-[0-9A-Z]{6}", client.get("/nl/handler/").get_data(as_text=True))
-    assert reference is not None
-    _, downloads = _handler_downloads(client, reference.group(0))
+    _, downloads = _handler_downloads(client, login, anna)
     assert downloads["export.xyz"] == data
 
 
@@ -303,10 +295,13 @@ def test_mat2_that_takes_too_long_is_killed_and_the_file_kept(app: Flask, client
     app.config["MELDKLUIS"] = replace(app.config["MELDKLUIS"], scrub_timeout_seconds=0.05)
     photo = jpeg_with_exif(make="SlowMake", model="SlowModel")
     started = time.monotonic()
-    html, _ = _reporter_after_submit(app, client, [("traag.jpg", photo)])
+    html, mailbox = _reporter_after_submit(app, client, [("traag.jpg", photo)])
     assert time.monotonic() - started < 10
     assert "traag.jpg</strong>: Bewaard zoals het was: het opschonen duurde te lang." in html
     assert list(scrub_root.iterdir()) == [] and _mat2_processes(str(scrub_root)) == []
+    # Kept as it came: the first ciphertext, read back for mat2, is the file that is kept.
+    download = re.search(r'href="(/nl/brievenbus/bijlage/\w+)"', mailbox.get("/nl/brievenbus").get_data(as_text=True))
+    assert download is not None and mailbox.get(download.group(1)).data == photo
 
 
 def test_a_decompression_bomb_is_bounded_and_the_next_file_still_cleaned(app: Flask, client: FlaskClient,
