@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -22,6 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from upload import plain_copy_seconds  # noqa: E402  (bench/upload.py)
 
 import crypto  # noqa: E402
 from app.config import Settings  # noqa: E402
@@ -55,16 +57,6 @@ def big_docx(target_bytes: int) -> bytes:
     text = " ".join(f"Alinea {n} van het verslag over de gang van zaken." for n in range(40_000))
     photo = noise_jpeg(target_bytes - len(text) - 100_000)
     return docx_with_author(author="Bench Auteur", company="Bench BV", text=text, picture=photo)
-
-
-def plain_copy(source: Path, target: Path) -> float:
-    start = time.perf_counter()
-    shutil.copyfile(source, target)
-    with target.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    elapsed = time.perf_counter() - start
-    target.unlink()
-    return elapsed
 
 
 def upload(source: Path, name: str, settings: Settings, *, clean: bool) -> tuple[float, scrub.Outcome | None]:
@@ -102,7 +94,7 @@ def main() -> int:
             copies, plains, cleans = [], [], []
             outcome = None
             for _ in range(args.rounds):
-                copies.append(plain_copy(source, instance / "copy"))
+                copies.append(plain_copy_seconds(source, instance / "copy"))
                 plains.append(upload(source, name, settings, clean=False)[0])
                 elapsed, outcome = upload(source, name, settings, clean=True)
                 cleans.append(elapsed)
