@@ -279,15 +279,31 @@ def test_a_file_over_the_cleaning_limit_is_stored_as_it_came(app: Flask, client:
 
 
 def _mat2_processes(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
+    """Processes left of a mat2 run: bwrap names the work folder, the sandboxed mat2 runs our runner.
+    Waits a little (bounded) for killed processes to be reaped."""
+    runner = b"libmat2.bubblewrap.run = run"
+    for _ in range(50):
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    cmdline = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if marker.encode() in cmdline or runner in cmdline:
                     found.append(int(entry.name))
-            except OSError:
-                continue
+        if not found:
+            return []
+        time.sleep(0.1)
     return found
+
+
+def test_without_mat2_files_are_kept_and_the_reporter_told(app: Flask, client: FlaskClient, scrub_root: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scrub, "_mat2", lambda: None)
+    photo = jpeg_with_exif(make="NoMat2Make", model="NoMat2Model")
+    html, _ = _reporter_after_submit(app, client, [("foto.jpg", photo)])
+    assert "foto.jpg</strong>: Bewaard zoals het was: verborgen gegevens verwijderen is op deze server niet" in html
 
 
 def test_mat2_that_takes_too_long_is_killed_and_the_file_kept(app: Flask, client: FlaskClient,
