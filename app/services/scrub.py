@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -35,6 +36,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
 
@@ -53,6 +55,7 @@ TMPFS_MAGIC = 0x01021994
 COPY_CHUNK = 1024 * 1024
 MAX_SHOW_BYTES = 1024 * 1024  # what we read of `mat2 --show`'s output (keys only are used)
 STAGE = "file"  # the plaintext's name in the work folder: never the reporter's file name
+SANDBOX_TMP = "/tmp"  # noqa: S108 (inside bubblewrap: a fresh, bounded tmpfs of its own)
 
 
 def wanted(values: Sequence[str]) -> bool:
@@ -211,7 +214,7 @@ def supported_extensions(mat2: str) -> frozenset[str]:
 def _bwrap_works(bwrap: str) -> bool:
     """bubblewrap is installed but may be unusable (no user namespaces): try it once per process."""
     try:
-        result = subprocess.run(_bwrap_prefix(bwrap, None) + ["/usr/bin/true"],  # noqa: S603 (fixed argv)
+        result = subprocess.run(_bwrap_prefix(bwrap, None, 1 << 20) + ["/usr/bin/true"],  # noqa: S603 (fixed argv)
                                 capture_output=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
     except (OSError, subprocess.SubprocessError):
         return False
@@ -220,9 +223,11 @@ def _bwrap_works(bwrap: str) -> bool:
     return result.returncode == 0
 
 
-def _bwrap_prefix(bwrap: str, folder: Path | None) -> list[str]:
+def _bwrap_prefix(bwrap: str, folder: Path | None, tmp_bytes: int) -> list[str]:
     """Only /usr (read-only), a few files of /etc and the work folder are visible; no network, no other
-    process, an unprivileged uid; the sandbox dies with its parent."""
+    process, an unprivileged uid; the sandbox dies with its parent. mat2 unpacks archives (an office file
+    is a zip) into TMPDIR without any bound of its own: there TMPDIR is a tmpfs of `tmp_bytes`, so a zip
+    bomb fills that and fails instead of the machine's memory."""
     prefix = [bwrap, "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib64", "lib32"):
         target = Path("/") / name
@@ -235,11 +240,12 @@ def _bwrap_prefix(bwrap: str, folder: Path | None) -> list[str]:
     if folder is not None:
         prefix += ["--bind", str(folder), "/work", "--chdir", "/work"]
     return prefix + [
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 (a fresh tmpfs inside the sandbox)
+        "--proc", "/proc", "--dev", "/dev",
+        "--size", str(tmp_bytes), "--tmpfs", SANDBOX_TMP,
         "--unshare-all", "--unshare-user",
         "--uid", "65534", "--gid", "65534", "--die-with-parent",
-        "--new-session", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/work",
-        "--setenv", "TMPDIR", "/work", "--setenv", "LANG", "C.UTF-8", "--",
+        "--new-session", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", SANDBOX_TMP,
+        "--setenv", "TMPDIR", SANDBOX_TMP, "--setenv", "LANG", "C.UTF-8", "--",
     ]
 
 
@@ -283,7 +289,7 @@ class _Sandbox:
                   f"--fsize={self.output_bytes}", "--core=0", "--"]
         mat2 = [self.python, "-c", _RUNNER, self.mat2, name]
         if self.bwrap is not None:
-            return limits + _bwrap_prefix(self.bwrap, folder) + mat2, {}, folder
+            return limits + _bwrap_prefix(self.bwrap, folder, self.output_bytes) + mat2, {}, folder
         env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder), "LANG": "C.UTF-8"}
         return limits + mat2, env, folder
 
@@ -319,8 +325,8 @@ def _run(sandbox: _Sandbox, folder: Path, name: str, deadline: float) -> bytes:
     """Run mat2 on `name` in the sandbox (show, then clean); returns what `--show` printed. Its output goes
     to a file on the tmpfs (bounded by the file size limit)."""
     argv, env, cwd = sandbox.command(folder, name)
-    output = folder / "mat2-output.txt"
-    with open(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+    # Read back through the descriptor we opened: whatever mat2 does to the name cannot redirect our read.
+    with open(os.open(folder / "mat2-output.txt", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), "w+b") as handle:
         # argv: fixed programs and options; the only file name is ours (STAGE plus a checked extension).
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=handle,  # noqa: S603
                                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
@@ -331,9 +337,8 @@ def _run(sandbox: _Sandbox, folder: Path, name: str, deadline: float) -> bytes:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise _Refused("timeout") from None
-    with output.open("rb") as handle:
+        handle.seek(0)
         text = handle.read(MAX_SHOW_BYTES)
-    output.unlink()
     if returncode != 0:
         raise _Refused("failed")
     return text.split(b"[meldkluis] " + name.encode(), 1)[0]
@@ -357,11 +362,26 @@ def _decrypt_into(writer: AttachmentWriter, opened: OpenCase, target: Path) -> N
             sink.write(chunk)
 
 
-def _encrypt_from(source: Path, storage_root: Path, opened: OpenCase) -> tuple[AttachmentWriter, int]:
+def _open_cleaned(path: Path) -> BinaryIO:
+    """mat2's output, only if it is a plain file of its own: never a link (mat2 taken over by a hostile
+    file could leave file.cleaned.jpg -> instance/secret_key for us to encrypt into the reporter's case),
+    a FIFO (would block) or a directory."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        raise _Refused("failed") from None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+        os.close(fd)
+        raise _Refused("failed")
+    return open(fd, "rb")
+
+
+def _encrypt_from(source: BinaryIO, storage_root: Path, opened: OpenCase) -> tuple[AttachmentWriter, int]:
     writer = begin_attachment(storage_root, opened)
     size = 0
     try:
-        with source.open("rb") as handle:
+        with source as handle:
             while chunk := handle.read(COPY_CHUNK):
                 size += len(chunk)
                 writer.write(chunk)
@@ -398,14 +418,18 @@ def _clean(uploaded: UploadedFile, opened: OpenCase, storage_root: Path, setting
         raise _Refused("busy")
     try:
         deadline = time.monotonic() + settings.scrub_timeout_seconds
-        folder = Path(tempfile.mkdtemp(prefix="mk-scrub-", dir=root))  # mode 0700
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="mk-scrub-", dir=root))  # mode 0700
+        except OSError:
+            raise _Refused("busy") from None
         try:
             staged = folder / f"{STAGE}.{extension}"
-            _decrypt_into(uploaded.writer, opened, staged)
-            shown = _run(sandbox, folder, staged.name, deadline)
-            cleaned = folder / f"{STAGE}.cleaned.{extension}"
-            if not cleaned.is_file():
-                raise _Refused("failed")
+            try:
+                _decrypt_into(uploaded.writer, opened, staged)
+                shown = _run(sandbox, folder, staged.name, deadline)
+            except OSError:  # the tmpfs is full, or too many processes: this file is kept as it came
+                raise _Refused("busy") from None
+            cleaned = _open_cleaned(folder / f"{STAGE}.cleaned.{extension}")
             staged.unlink()  # the original plaintext goes first
             writer, size = _encrypt_from(cleaned, storage_root, opened)
         finally:

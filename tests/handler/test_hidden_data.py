@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 import tempfile
 import time
 import zipfile
@@ -341,3 +342,32 @@ def test_the_choice_and_the_words() -> None:
             "    creation-date: -1\n")
     assert scrub.kinds_found(show) == ("gps", "device", "author", "revisions")
     assert os.path.basename(scrub.STAGE) == scrub.STAGE  # the staged name is ours, never the reporter's
+
+
+def test_a_taken_over_mat2_cannot_hand_us_another_file(app: Flask, client: FlaskClient, scrub_root: Path,
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mat2 compromised by a hostile file leaves file.cleaned.jpg as a link to a server secret: refused."""
+    secret = tmp_path / "secret_key"
+    secret.write_bytes(b"SERVER-SECRET-" + secrets.token_hex(16).encode())
+
+    def hostile(self: object, folder: Path, name: str) -> tuple[list[str], dict[str, str], Path]:
+        return ["/bin/sh", "-c", f"ln -s {secret} file.cleaned.jpg"], {"PATH": "/usr/bin:/bin"}, folder
+
+    monkeypatch.setattr(scrub._Sandbox, "command", hostile)
+    photo = jpeg_with_exif(make="LinkMake", model="LinkModel")
+    html, mailbox = _reporter_after_submit(app, client, [("foto.jpg", photo)])
+    assert "foto.jpg</strong>: Bewaard zoals het was: het opschoonprogramma kon dit bestand niet lezen" in html
+    download = re.search(r'href="(/nl/brievenbus/bijlage/\w+)"', mailbox.get("/nl/brievenbus").get_data(as_text=True))
+    assert download is not None and mailbox.get(download.group(1)).data == photo
+    assert list(scrub_root.iterdir()) == []
+
+
+def test_the_sandbox_bounds_what_mat2_may_unpack(scrub_root: Path) -> None:
+    """mat2 unpacks archives into TMPDIR with no limit of its own; in the sandbox that is a small tmpfs."""
+    bwrap = shutil.which("bwrap")
+    assert bwrap is not None and scrub._bwrap_works(bwrap)
+    argv = scrub._bwrap_prefix(bwrap, scrub_root, 1 << 20) + [
+        "/bin/sh", "-c", 'head -c 4194304 /dev/zero > "$TMPDIR/unpacked"; echo written > /work/done']
+    result = subprocess.run(argv, capture_output=True, timeout=60)  # noqa: S603
+    assert b"No space left on device" in result.stderr
+    assert (scrub_root / "done").read_text() == "written\n"  # the work folder is the one mat2 sees
