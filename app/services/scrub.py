@@ -60,7 +60,7 @@ SANDBOX_TMP = "/tmp"  # noqa: S108 (inside bubblewrap: a fresh, bounded tmpfs of
 
 def wanted(values: Sequence[str]) -> bool:
     """The reporter's choice from the form's values for FIELD: on unless only "no" was sent."""
-    return "yes" in values or not values
+    return not values or any(value != "no" for value in values)
 
 
 # --- what the reporter and the handler are told ----------------------------------------------------------

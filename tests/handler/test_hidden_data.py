@@ -337,6 +337,7 @@ def test_a_decompression_bomb_is_bounded_and_the_next_file_still_cleaned(app: Fl
 
 def test_the_choice_and_the_words() -> None:
     assert scrub.wanted(["no", "yes"]) and scrub.wanted([]) and not scrub.wanted(["no"])
+    assert scrub.wanted(["no", "on"]) and not scrub.wanted(["no", "no"])  # anything but "no" is the safe side
     show = ("[+] Metadata for file.jpg:\n    GPSLatitude: 52 deg\n    Make: X\n    ExifByteOrder: MM\n"
             "[++] Metadata for docProps/core.xml:\n      dc:creator: Jan\n      cp:revision: 7\n"
             "    creation-date: -1\n")
