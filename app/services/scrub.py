@@ -9,8 +9,8 @@ file the reporter asked to clean and
 2. decrypts the file into a private 0700 folder on that tmpfs (RAM, never a disk-backed file system);
 3. runs `mat2 --show` (to tell the reporter which kinds of data it found) and `mat2` (which writes
    `file.cleaned.<ext>`) in one subprocess: bubblewrap when installed (no network, only /usr and the work
-   folder visible, an unprivileged uid), under `prlimit` (address space, CPU seconds, largest file) and a
-   wall-clock deadline after which the whole process group is killed;
+   folder visible, an unprivileged uid, a small tmpfs for what mat2 unpacks), under `prlimit` (address
+   space, CPU seconds, largest file) and a wall-clock deadline after which the whole process group is killed;
 4. encrypts the cleaned copy as the file to keep and removes the first ciphertext and the folder at once.
 
 Whatever cannot be cleaned is kept as it came, and the reporter is told which file and why. What happened
@@ -207,7 +207,14 @@ def supported_extensions(mat2: str) -> frozenset[str]:
                                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     except (OSError, subprocess.SubprocessError):
         return frozenset()
-    return frozenset(re.findall(r"\.([a-z0-9]+)", result.stdout.decode("utf-8", "replace").lower()))
+    # Lines look like "  - image/jpeg (.jfif, .jpg, .jpeg, .jpe)". mat2 lists video even when ffmpeg, which
+    # it needs for video, is missing: then a video is "a type we cannot clean", not "a damaged file".
+    with_video = shutil.which("ffmpeg", path="/usr/bin:/bin") is not None
+    extensions: set[str] = set()
+    for mimetype, group in re.findall(r"-\s*(\S+)\s*\(([^)]*)\)", result.stdout.decode("utf-8", "replace").lower()):
+        if with_video or not mimetype.startswith("video/"):
+            extensions.update(ext.strip().lstrip(".") for ext in group.split(",") if ext.strip())
+    return frozenset(extensions)
 
 
 @functools.cache
