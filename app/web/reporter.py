@@ -8,6 +8,7 @@ would spool a large upload to a plaintext temporary file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import (
     Blueprint,
@@ -264,7 +265,8 @@ def submit(slug: str) -> tuple[str, int]:
                               clean_files=_clean_choice(parsed))
     except submission.KdfBusy:
         abort(429)
-    return render_template("reporter/receipt.html", receipt=receipt, channel=channel, file_outcomes=outcomes), 200
+    return render_template("reporter/receipt.html", receipt=replace(receipt, files=tuple(outcomes)),
+                           channel=channel), 200
 
 
 # --- mailbox -----------------------------------------------------------------------------------------

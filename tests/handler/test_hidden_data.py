@@ -372,3 +372,15 @@ def test_the_sandbox_bounds_what_mat2_may_unpack(scrub_root: Path) -> None:
     result = subprocess.run(argv, capture_output=True, timeout=60)  # noqa: S603
     assert b"No space left on device" in result.stderr
     assert (scrub_root / "done").read_text() == "written\n"  # the work folder is the one mat2 sees
+
+
+def test_the_submission_service_cleans_too(app: Flask, client: FlaskClient, make_member, login, make_case,
+                                           scrub_root: Path) -> None:
+    anna = make_member("anna")
+    song = mp3_with_id3(artist="ServiceArtist", title="ServiceTitle")
+    receipt = make_case(files=(("opname.mp3", song),))
+    assert [(o.name, o.cleaned, o.kinds) for o in receipt.files] == [
+        ("opname.mp3", True, ("author", "software", "description"))]
+    page, downloads = _handler_downloads(client, login, anna)
+    assert b"ServiceArtist" not in downloads["opname.mp3"] and b"ServiceTitle" not in downloads["opname.mp3"]
+    assert "Verborgen gegevens verwijderd: auteur, gebruikte software, titels en opmerkingen." in page
