@@ -9,7 +9,7 @@ PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint bench browser mat2 setup clean
+.PHONY: run test lint bench browser redis mat2 setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
+# The limits tests start their own Redis (no persistence) on a free loopback port: only the binary is needed.
+redis:
+	@if [ ! -x /usr/bin/redis-server ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; \
+	fi
+
 # Removing hidden data from uploads runs Debian's mat2, sandboxed by bubblewrap (app/services/scrub.py).
 mat2:
 	@if [ ! -x /usr/bin/mat2 ] || [ ! -x /usr/bin/bwrap ]; then \
@@ -37,7 +44,7 @@ mat2:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mat2 bubblewrap; \
 	fi
 
-test: $(STAMP) browser mat2
+test: $(STAMP) browser redis mat2
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

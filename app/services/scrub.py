@@ -385,6 +385,8 @@ def _open_cleaned(path: Path) -> BinaryIO:
 
 
 def _encrypt_from(source: BinaryIO, storage_root: Path, opened: OpenCase) -> tuple[AttachmentWriter, int]:
+    # No storage reserve check here: the cleaned copy replaces a file that was admitted under the reserve,
+    # and that file is removed right after.
     writer = begin_attachment(storage_root, opened)
     size = 0
     try:
