@@ -9,7 +9,7 @@ PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint fuzz bench browser redis setup clean
+.PHONY: run test lint fuzz bench browser redis mat2 setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,14 @@ redis:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; \
 	fi
 
-test: $(STAMP) browser redis
+# Removing hidden data from uploads runs Debian's mat2, sandboxed by bubblewrap (app/services/scrub.py).
+mat2:
+	@if [ ! -x /usr/bin/mat2 ] || [ ! -x /usr/bin/bwrap ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mat2 bubblewrap; \
+	fi
+
+test: $(STAMP) browser redis mat2
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -18,6 +18,8 @@ from typing import Any
 from crypto.params import HANDLER_KDF, TEST_KDF, KdfParams
 
 ROOT = Path(__file__).resolve().parent.parent
+# tmpfs on every Linux; scrub.py makes a private 0700 folder in it per file and checks it is tmpfs.
+SCRUB_TMP_DEFAULT = "/dev/shm"  # noqa: S108
 
 
 def _env_int(name: str, default: int) -> int:
@@ -145,6 +147,13 @@ class Settings:
     staff_kdf_concurrency: int = 1
     submit_limit: str = "60 per 10 minutes"
     storage_reserve_bytes: int = 1024 * 1024 * 1024
+    # Removing hidden data from files (app/services/scrub.py): a tmpfs folder, and per file a size,
+    # time and memory bound for mat2, and how many files are cleaned at once per worker.
+    scrub_tmp_path: Path = Path(SCRUB_TMP_DEFAULT)
+    scrub_max_bytes: int = 100 * 1024 * 1024
+    scrub_timeout_seconds: float = 60.0
+    scrub_memory_bytes: int = 1024 * 1024 * 1024
+    scrub_concurrency: int = 2
 
     @property
     def flask_secret_key(self) -> bytes:
@@ -208,5 +217,10 @@ class Settings:
             staff_kdf_concurrency=_env_int("MELDKLUIS_STAFF_KDF_CONCURRENCY", 1),
             submit_limit=os.environ.get("MELDKLUIS_SUBMIT_LIMIT", "60 per 10 minutes"),
             storage_reserve_bytes=_env_int("MELDKLUIS_STORAGE_RESERVE_MB", 1024) * 1024 * 1024,
+            scrub_tmp_path=Path(os.environ.get("MELDKLUIS_SCRUB_TMP", SCRUB_TMP_DEFAULT)),
+            scrub_max_bytes=_env_int("MELDKLUIS_SCRUB_MAX_MB", 100) * 1024 * 1024,
+            scrub_timeout_seconds=float(_env_int("MELDKLUIS_SCRUB_TIMEOUT", 60)),
+            scrub_memory_bytes=_env_int("MELDKLUIS_SCRUB_MEMORY_MB", 1024) * 1024 * 1024,
+            scrub_concurrency=_env_int("MELDKLUIS_SCRUB_CONCURRENCY", 2),
         )
         return replace(settings, **overrides) if overrides else settings

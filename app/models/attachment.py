@@ -27,3 +27,5 @@ class Attachment(Base):
     file_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_on: Mapped[date] = mapped_column(Date)
+    # What was removed from the file (app/services/scrub.py), sealed under the case key; NULL: not asked.
+    cleaning_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

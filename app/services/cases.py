@@ -25,6 +25,7 @@ IDENTITY = "identity"
 MESSAGE = "message"
 NOTE = "note"
 ATTACHMENT_NAME = "attachment-name"
+ATTACHMENT_CLEANING = "attachment-cleaning"  # what app/services/scrub.py removed from the file
 
 # What the reporter wrote outside the thread (report, identity) and what only handlers write (notes).
 REPORTER_META = crypto.Meta(author_kind="reporter")
@@ -166,6 +167,7 @@ class AttachmentInfo:
     id: str
     name: str
     size: int
+    cleaning: str | None = None  # scrub.py's sealed note on the file, opened (scrub.describe() words it)
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,9 @@ def attachment_infos(session: Session, opened: OpenCase) -> dict[str | None, lis
         meta = attachment_meta(row)
         file_key = crypto.open_file_key(opened.key, row.file_key_sealed, case_id=opened.case.id, row_id=row.id,
                                         meta=meta)
-        info = AttachmentInfo(row.id, opened.open(ATTACHMENT_NAME, row.id, row.name_sealed, meta), file_key.size)
+        cleaning = opened.open(ATTACHMENT_CLEANING, row.id, row.cleaning_sealed, meta) if row.cleaning_sealed else None
+        info = AttachmentInfo(row.id, opened.open(ATTACHMENT_NAME, row.id, row.name_sealed, meta), file_key.size,
+                              cleaning)
         grouped.setdefault(row.message_id, []).append(info)
     return grouped
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.models import Attachment, new_id
-from app.services.cases import ATTACHMENT_NAME, OpenCase, attachment_meta
+from app.services.cases import ATTACHMENT_CLEANING, ATTACHMENT_NAME, OpenCase, attachment_meta
 from crypto.bundle import attachment_binding
 
 
@@ -147,6 +147,9 @@ class AttachmentWriter:
     _pipe: _EncryptionPipe = field(repr=False)
     reserve_bytes: int = 0
     _committed: bool = field(default=False, repr=False)
+    # What app/services/scrub.py did to the file (its own small JSON text); sealed into the row by `finish()`.
+    cleaning: str | None = None
+    _size: int | None = field(default=None, repr=False)
 
     def write(self, data: bytes) -> None:
         """Encrypt and store the next piece; NoRoom when it would eat into the storage reserve."""
@@ -158,13 +161,20 @@ class AttachmentWriter:
         """The row of this file is committed: from now on `abort()` leaves the file alone."""
         self._committed = True
 
+    def close(self) -> int:
+        """Complete the encrypted, Padmé-padded file (idempotent) and return its real size; scrub.py reads it
+        back to clean it."""
+        if self._size is None:
+            self._pipe.drain()
+            self._size = self._encryptor.close_padded()
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        return self._size
+
     def finish(self, session: Session, *, name: str, author_kind: str, day: date,
                message_id: str | None = None) -> Attachment:
-        self._pipe.drain()
-        size = self._encryptor.close_padded()
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        size = self.close()
         attachment = Attachment(
             id=self.attachment_id,
             case_id=self.opened.case.id,
@@ -178,6 +188,8 @@ class AttachmentWriter:
         attachment.file_key_sealed = crypto.seal_file_key(
             self.opened.key, self.file_key, size, case_id=self.opened.case.id, row_id=self.attachment_id, meta=meta
         )
+        if self.cleaning is not None:
+            attachment.cleaning_sealed = self.opened.seal(ATTACHMENT_CLEANING, self.attachment_id, self.cleaning, meta)
         session.add(attachment)
         return attachment
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import BinaryIO
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import crypto
 from app.config import Settings
 from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id, today
-from app.services import cases, clock, notify, storage
+from app.services import cases, clock, notify, scrub, storage
 from app.services.cases import OpenCase
 from app.services.limits import Busy, Limits
 from app.services.storage import AttachmentWriter
@@ -83,6 +83,7 @@ class Receipt:
     receipt_code: str = field(repr=False)
     passphrase: str = field(repr=False)
     reply_by: date | None
+    files: tuple[scrub.Outcome, ...] = ()  # per file: hidden data removed, or kept as it came and why
 
 
 @dataclass(frozen=True)
@@ -291,15 +292,20 @@ def add_file(draft: CaseDraft, settings: Settings, name: str, source: BinaryIO) 
 
 
 def submit_report(session: Session, settings: Settings, report: ReportInput,
-                  files: Sequence[tuple[str, BinaryIO]] = (), *, day: date | None = None) -> Receipt:
-    """Create a case from plain values (the core of the submit page; tests and tools call it directly)."""
+                  files: Sequence[tuple[str, BinaryIO]] = (), *, day: date | None = None,
+                  clean_files: bool = True) -> Receipt:
+    """Create a case from plain values (the core of the submit page; tests and tools call it directly).
+
+    `clean_files`: remove hidden data from the files first (app/services/scrub.py), as the form does by default.
+    """
     draft = CaseDraft.start(settings)
     try:
         if len(files) > settings.max_files:
             raise SubmissionError({"files": [str(_l("You can add at most %(n)s files.", n=settings.max_files))]})
         for name, source in files:
             add_file(draft, settings, safe_file_name(name), source)
+        outcomes = scrub.clean_uploads(draft.files, draft.opened, settings, enabled=clean_files)
     except BaseException:
         draft.discard()
         raise
-    return finish_report(session, settings, draft, report, day=day)
+    return replace(finish_report(session, settings, draft, report, day=day), files=tuple(outcomes))

@@ -8,6 +8,7 @@ would spool a large upload to a plaintext temporary file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import (
     Blueprint,
@@ -31,7 +32,7 @@ from app.db import get_session
 from app.forms import BaseForm
 from app.models import Organisation
 from app.services import mailbox as mailboxes
-from app.services import storage, submission
+from app.services import scrub, storage, submission
 from app.services.limits import Busy, limits_of
 from app.services.storage import AttachmentWriter
 from app.services.submission import QUESTIONS, ReportInput, SubmissionError
@@ -39,6 +40,9 @@ from app.services.upload import ParsedForm, UploadLimits, parse_form
 from app.web import file_response
 
 bp = Blueprint("reporter", __name__)
+# Words for the sealed note on what was removed from a file (mailbox and the handler's case page).
+bp.add_app_template_filter(scrub.describe, "hidden_data")
+bp.add_app_template_filter(lambda note: scrub.describe(note, for_staff=True), "hidden_data_staff")
 
 MAILBOX_ENDPOINTS = frozenset({
     "reporter.mailbox", "reporter.reply", "reporter.meeting", "reporter.identity", "reporter.download",
@@ -211,8 +215,13 @@ def _channel_or_404(slug: str) -> submission.ReportChannel:
     return found
 
 
+def _clean_choice(parsed: ParsedForm | None) -> bool:
+    """Remove hidden data from the files? On for a new form; a form shown again keeps the reporter's choice."""
+    return parsed is None or scrub.wanted(parsed.fields.getlist(scrub.FIELD))
+
+
 def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general: list[str] | None = None,
-                   files_lost: bool = False, status: int = 200) -> tuple[str, int]:
+                   files_lost: bool = False, status: int = 200, clean_files: bool = True) -> tuple[str, int]:
     lang = g.get("lang", "nl")
     channel = found.channel
     form.category.choices = [SelectChoice(c["slug"], c["en" if lang == "en" else "nl"]) for c in channel.categories]
@@ -225,6 +234,7 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
         "reporter/submit.html", channel=channel, form=form, questions=QUESTIONS, general_errors=general or [],
         files_lost=files_lost, max_files=settings.max_files,
         max_file_mb=max(1, settings.max_file_bytes // (1024 * 1024)), max_chars=settings.max_text_chars,
+        clean_files=clean_files,
     ), status
 
 
@@ -252,7 +262,9 @@ def submit(slug: str) -> tuple[str, int]:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
         return _render_submit(found, form, general=general, files_lost=True,
-                              status=413 if parsed.file_too_large else 503 if parsed.no_room else 400)
+                              status=413 if parsed.file_too_large else 503 if parsed.no_room else 400,
+                              clean_files=_clean_choice(parsed))
+    outcomes = scrub.clean_uploads(parsed.files, draft.opened, settings, enabled=_clean_choice(parsed))
     draft.files.extend(parsed.files)
     report = ReportInput(
         channel_slug=channel.slug,
@@ -266,10 +278,13 @@ def submit(slug: str) -> tuple[str, int]:
                                            limits=limits_of())
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
-        return _render_submit(found, form, general=general, files_lost=bool(parsed.files), status=400)
+        return _render_submit(found, form, general=general, files_lost=bool(parsed.files), status=400,
+                              clean_files=_clean_choice(parsed))
     except Busy:
-        return _render_submit(found, form, general=[str(BUSY_TEXT)], files_lost=bool(parsed.files), status=503)
-    return render_template("reporter/receipt.html", receipt=receipt, channel=channel), 200
+        return _render_submit(found, form, general=[str(BUSY_TEXT)], files_lost=bool(parsed.files), status=503,
+                              clean_files=_clean_choice(parsed))
+    return render_template("reporter/receipt.html", receipt=replace(receipt, files=tuple(outcomes)),
+                           channel=channel), 200
 
 
 # --- mailbox -----------------------------------------------------------------------------------------
@@ -329,7 +344,7 @@ def login() -> Response | tuple[str, int]:
 
 def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | None = None,
                     identity: IdentityForm | None = None, general: list[str] | None = None,
-                    files_lost: bool = False, status: int = 200) -> tuple[str, int]:
+                    files_lost: bool = False, status: int = 200, clean_files: bool = True) -> tuple[str, int]:
     view = mailboxes.read_mailbox(get_session(), g.mailbox, g.get("lang", "nl"))
     settings = _settings()
     return render_template(
@@ -339,6 +354,7 @@ def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | No
         identity_form=identity or IdentityForm(formdata=None), logout_form=LogoutForm(formdata=None),
         general_errors=general or [], files_lost=files_lost, sent=request.args.get("sent"),
         max_files=settings.max_files, max_file_mb=max(1, settings.max_file_bytes // (1024 * 1024)),
+        clean_files=clean_files,
     ), status
 
 
@@ -358,12 +374,15 @@ def reply() -> Response | tuple[str, int]:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
         return _render_mailbox(reply=form, general=general, files_lost=True,
-                               status=413 if parsed.file_too_large else 503 if parsed.no_room else 400)
+                               status=413 if parsed.file_too_large else 503 if parsed.no_room else 400,
+                               clean_files=_clean_choice(parsed))
+    scrub.clean_uploads(parsed.files, g.mailbox.opened, settings, enabled=_clean_choice(parsed))
     try:
         mailboxes.post_reply(get_session(), settings, g.mailbox, parsed.fields.get("body", ""), parsed.files)
     except mailboxes.MailboxError as error:
         general = _attach_errors(form, error.errors)
-        return _render_mailbox(reply=form, general=general, files_lost=bool(parsed.files), status=400)
+        return _render_mailbox(reply=form, general=general, files_lost=bool(parsed.files), status=400,
+                               clean_files=_clean_choice(parsed))
     return redirect(url_for("reporter.mailbox", sent="message", _anchor="thread"), code=303)
 
 
