@@ -37,8 +37,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check app crypto tests bench
 	$(BIN)/mypy --strict crypto
 
+# Every budget of ARCHITECTURE.md against gunicorn and PostgreSQL (each bench in a private schema, dropped
+# afterwards); each prints its figures and ratios. Runs all, then fails if any budget was missed.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+BENCHES := pages submit upload casepage growth
+
 bench: $(STAMP)
-	$(BIN)/python bench/pages.py
+	@failed=""; for b in $(BENCHES); do \
+	  echo "== bench/$$b.py"; \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/$$b.py || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "over budget or failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -117,6 +117,7 @@ class Settings:
             reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
             handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
             ratelimit_storage_uri=os.environ.get("MELDKLUIS_RATELIMIT_STORAGE", "memory://"),
+            ratelimit_mailbox_login=os.environ.get("MELDKLUIS_RATELIMIT_MAILBOX_LOGIN", "30 per minute"),
             smtp_host=os.environ.get("MELDKLUIS_SMTP_HOST", ""),
             smtp_port=_env_int("MELDKLUIS_SMTP_PORT", 25),
             smtp_from=os.environ.get("MELDKLUIS_SMTP_FROM", "meldkluis@localhost"),

@@ -1,0 +1,169 @@
+"""Inbox, case list, compliance overview and register at 10,000 and 100,000 cases; the nightly jobs too.
+
+One handler is a participant of every case (the inbox budget is "10,000 cases for one handler"). The cases
+(bench/_fixtures.py: five years of history, milestones planned by the clock, keys really sealed) are bulk
+inserted in two steps, 10,000 and then 90,000 more, and after each step:
+
+- pages, each timed alternately with the static start page (so drift on a shared machine hits both):
+  the inbox (first page, nearest deadline first), the case list (closed cases, page 2), the compliance
+  overview (this year by month, with the due milestones) and the register (this year, page 2);
+- jobs, timed in this process (their work, not the interpreter's start): the deadline run of
+  `meldkluis deadlines --no-mail` and `meldkluis purge` (0.5% of the cases are a week past retention).
+
+Budgets (`../shared/design/ARCHITECTURE.md`): inbox p95 <= 3x the start page's at 10,000 cases; compliance
+overview p95 <= 10x at 100,000; every page's p95 (as a multiple of the start page's, so the machine's mood
+cancels) at most 1.5x from 10,000 to 100,000 cases; jobs linear or better (time ratio <= the data ratio).
+Exits non-zero when a budget is missed.
+
+    .venv/bin/python bench/growth.py [--small 10000] [--large 100000] [--requests 40]
+    DATABASE_URL=postgresql://postgres@127.0.0.1/test .venv/bin/python bench/growth.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _fixtures import insert_cases, settle, staff_account  # noqa: E402
+from _harness import (  # noqa: E402
+    alternate_with_start_page,
+    bench_environment,
+    gunicorn_server,
+    percentile,
+    private_database,
+    summary,
+    temporary_instance,
+)
+
+INBOX_BUDGET = 3.0
+OVERVIEW_BUDGET = 10.0
+GROWTH_BUDGET = 1.5
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    role: str  # whose cookie: "handler" or "compliance"
+
+
+def pages(year: int) -> list[Page]:
+    return [
+        Page("inbox", "/nl/handler/", "handler"),
+        Page("case list", "/nl/handler/?status=closed&page=2", "handler"),
+        Page("compliance overview", f"/nl/compliance/?period=month&year={year}", "compliance"),
+        Page("register", f"/nl/compliance/register?year={year}&page=2", "compliance"),
+    ]
+
+
+def check_page(url: str, headers: dict[str, str]) -> None:
+    """The timed page must be the real page, not a redirect to the login page or an error."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as response:
+        response.read()
+        if response.url != url:
+            raise RuntimeError(f"{url} redirected to {response.url}")
+
+
+def time_jobs(app: object, today: date) -> dict[str, tuple[float, int]]:
+    """Seconds and items handled by each nightly job, run as its command runs it (one session, committed)."""
+    from app.db import session_scope
+    from app.services import reminders, retention
+
+    settings = app.config["MELDKLUIS"]  # type: ignore[attr-defined]
+    timings: dict[str, tuple[float, int]] = {}
+    with app.app_context():  # type: ignore[attr-defined]
+        began = time.perf_counter()
+        with session_scope(app) as session:  # type: ignore[arg-type]
+            run = reminders.run_deadlines(session, settings, today, 7, send=False)
+        timings["deadlines"] = (time.perf_counter() - began, len(run.items))
+        began = time.perf_counter()
+        with session_scope(app) as session:  # type: ignore[arg-type]
+            purged = retention.purge(session, settings.storage_path, today)
+        timings["purge"] = (time.perf_counter() - began, len(purged))
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40)
+    args = parser.parse_args()
+    database = os.environ.get("DATABASE_URL")
+    ratios: dict[int, dict[str, float]] = {}
+    jobs: dict[int, dict[str, tuple[float, int]]] = {}
+    with temporary_instance() as folder, private_database(database) as url:
+        env = bench_environment(Path(folder), url, MELDKLUIS_KDF="test")
+        os.environ.update(env)
+        with gunicorn_server(env) as base:
+            from app import create_app
+            from app.db import engine_of, session_scope
+            from app.services import clock
+
+            app = create_app()
+            today = clock.today()
+            settings = app.config["MELDKLUIS"]
+            with app.test_request_context(), session_scope(app) as session:
+                handler = staff_account(session, settings, "bench-handler", ["handler"])
+                officer = staff_account(session, settings, "bench-compliance", ["compliance"])
+            cookies = {"handler": handler.cookie, "compliance": officer.cookie}
+            inserted = 0
+            for size in (args.small, args.large):
+                print(f"{'PostgreSQL' if url else 'SQLite'}: {size} cases for one handler (inserting "
+                      f"{size - inserted}) ...", flush=True)
+                began = time.perf_counter()
+                with app.test_request_context(), session_scope(app) as session:
+                    insert_cases(session, size - inserted, handler, today, seed=size)
+                settle(engine_of(app))
+                print(f"  inserted in {time.perf_counter() - began:.0f} s", flush=True)
+                inserted = size
+                ratios[size] = {}
+                for page in pages(today.year):
+                    headers = {"Cookie": f"mk_staff={cookies[page.role]}"}
+                    check_page(base + page.path, headers)
+                    static, measured = alternate_with_start_page(base, base + page.path, headers, args.requests)
+                    ratios[size][page.name] = percentile(measured, 95) / percentile(static, 95)
+                    print(f"  {page.name:<20} {summary(measured)}; start page {summary(static)}; "
+                          f"p95 ratio {ratios[size][page.name]:.1f}x", flush=True)
+                jobs[size] = time_jobs(app, today)
+                for name, (seconds, items) in jobs[size].items():
+                    print(f"  job {name:<16} {seconds:.2f} s ({items} item(s))", flush=True)
+            engine_of(app).dispose()
+    small, large = args.small, args.large
+    holds = True
+
+    def verdict(ok: bool) -> str:
+        nonlocal holds
+        holds = holds and ok
+        return "OK" if ok else "OVER BUDGET"
+
+    inbox, overview = ratios[small]["inbox"], ratios[large]["compliance overview"]
+    print(f"inbox at {small} cases: p95 {inbox:.1f}x the start page (budget <= {INBOX_BUDGET:.0f}x) -> "
+          f"{verdict(inbox <= INBOX_BUDGET)}")
+    print(f"compliance overview at {large} cases: p95 {overview:.1f}x the start page "
+          f"(budget <= {OVERVIEW_BUDGET:.0f}x) -> {verdict(overview <= OVERVIEW_BUDGET)}")
+    for name in ratios[small]:
+        growth = ratios[large][name] / ratios[small][name]
+        print(f"growth {name:<20} {ratios[small][name]:5.1f}x -> {ratios[large][name]:5.1f}x the start page: "
+              f"{growth:.2f}x (budget <= {GROWTH_BUDGET}x) -> {verdict(growth <= GROWTH_BUDGET)}")
+    data_ratio = large / small
+    for name in jobs[small]:
+        (before, items_before), (after, items_after) = jobs[small][name], jobs[large][name]
+        growth = after / before
+        print(f"growth job {name:<16} {before:.2f} s ({items_before}) -> {after:.2f} s ({items_after}): "
+              f"{growth:.1f}x for {data_ratio:.0f}x the cases (budget: linear) -> {verdict(growth <= data_ratio)}")
+    print("gc: no `meldkluis gc` job in this build, not measured")
+    return 0 if holds else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
