@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crypto.params import HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
+from crypto.params import HANDLER_KDF, TEST_KDF, KdfParams
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,9 +66,7 @@ class Settings:
     max_file_bytes: int = 500 * 1024 * 1024
     max_files: int = 10
     max_text_chars: int = 20_000
-    reporter_kdf: KdfParams = REPORTER_KDF
     handler_kdf: KdfParams = HANDLER_KDF
-    kdf_concurrency: int = 2
     reporter_idle_minutes: int = 15
     handler_idle_minutes: int = 30
     ratelimit_storage_uri: str = "memory://"
@@ -111,9 +109,7 @@ class Settings:
             onion_address=os.environ.get("MELDKLUIS_ONION_ADDRESS", ""),
             max_file_bytes=_env_int("MELDKLUIS_MAX_FILE_MB", 500) * 1024 * 1024,
             max_files=_env_int("MELDKLUIS_MAX_FILES", 10),
-            reporter_kdf=TEST_KDF if kdf_profile == "test" else REPORTER_KDF,
             handler_kdf=TEST_KDF if kdf_profile == "test" else HANDLER_KDF,
-            kdf_concurrency=_env_int("MELDKLUIS_KDF_CONCURRENCY", 2),
             reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
             handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
             ratelimit_storage_uri=os.environ.get("MELDKLUIS_RATELIMIT_STORAGE", "memory://"),

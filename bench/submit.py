@@ -299,7 +299,7 @@ def main() -> int:
     if not database.startswith(("postgres://", "postgresql://", "postgresql+")):
         print("bench/submit.py measures PostgreSQL: set DATABASE_URL to a PostgreSQL server", file=sys.stderr)
         return 2
-    os.environ.pop("MELDKLUIS_KDF", None)  # the production reporter key derivation, never the test one
+    os.environ.pop("MELDKLUIS_KDF", None)  # production settings, never the test ones
     application_name = f"mk_bench_{secrets.token_hex(4)}"
     with temporary_instance() as folder, private_database(database) as url:
         assert url is not None

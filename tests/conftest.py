@@ -75,7 +75,6 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         database_url=database_url,
         storage_path=instance / "storage",
         master_secret=load_master_secret(instance),
-        reporter_kdf=TEST_KDF,
         handler_kdf=TEST_KDF,
         testing=True,
     )

@@ -1,7 +1,7 @@
 """The reporter's mailbox: login with receipt code + passphrase, the session, and what they can do inside.
 
-Login looks and costs the same whether the receipt exists or not: the KDF runs exactly once either way
-(against a dummy salt for an unknown receipt) and the error is one message. After repeated failures a
+Login looks and costs the same whether the receipt exists or not: the key derivation runs exactly once
+either way (against a dummy salt for an unknown receipt) and the error is one message. After repeated failures a
 mailbox is locked for a growing period; a global rate limit on the view sits on top (never per IP).
 Failures are counted in memory only (`MailboxThrottle`).
 A session keeps the reporter's private key only re-wrapped under a random key that lives in the cookie.
@@ -28,7 +28,6 @@ from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
 from app.services.storage import read_attachment
-from app.services.submission import derive_reporter_keys
 from app.services.upload import UploadedFile, content_disposition
 
 COOKIE_NAME = "mk_mailbox"
@@ -105,7 +104,7 @@ def lock_period(failures: int) -> timedelta | None:
 def _dummy_salt(settings: Settings, receipt_code: str) -> bytes:
     # Same length and cost as a real salt, stable per typed code, so an unknown receipt costs the same.
     return hashlib.blake2b(receipt_code.encode("utf-8", "replace"), key=settings.receipt_lookup_key,
-                           digest_size=16, person=b"mk-dummy-salt").digest()
+                           digest_size=crypto.MAILBOX_SALT_BYTES, person=b"mk-dummy-salt").digest()
 
 
 def _find_case(session: Session, settings: Settings, receipt_code: str) -> Case | None:
@@ -118,12 +117,12 @@ def _find_case(session: Session, settings: Settings, receipt_code: str) -> Case 
 
 def login(session: Session, settings: Settings, receipt_code: str, passphrase: str,
           *, throttle: MailboxThrottle, now: datetime | None = None) -> LoginResult:
-    """Open a mailbox session, or raise LoginFailed (one message, one KDF run, whatever went wrong)."""
+    """Open a mailbox session, or raise LoginFailed (one message, one key derivation, whatever went wrong)."""
     now = now or utcnow()
     delete_expired_sessions(session, now)
     case = _find_case(session, settings, receipt_code)
     salt = case.reporter_salt if case is not None else _dummy_salt(settings, receipt_code)
-    keys = derive_reporter_keys(passphrase[:1024], salt, settings)
+    keys = crypto.derive_reporter_keys(passphrase[:1024], salt)
     if case is None:
         session.commit()
         raise LoginFailed()

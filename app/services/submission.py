@@ -8,9 +8,7 @@ rolled back, so nothing half-stored remains and no receipt is shown.
 
 from __future__ import annotations
 
-import functools
 import secrets
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +28,6 @@ from app.services.storage import AttachmentWriter
 from app.services.upload import UploadedFile, file_too_large_message, safe_file_name
 
 COPY_CHUNK = 64 * 1024
-KDF_WAIT_SECONDS = 60
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 
 
@@ -68,10 +65,6 @@ class SubmissionError(ValueError):
         self.errors = errors
 
 
-class KdfBusy(RuntimeError):
-    """Too many key derivations are running; the reporter should try again shortly."""
-
-
 @dataclass(frozen=True)
 class ReportInput:
     channel_slug: str
@@ -90,22 +83,6 @@ class Receipt:
     receipt_code: str = field(repr=False)
     passphrase: str = field(repr=False)
     reply_by: date | None
-
-
-@functools.cache
-def _kdf_gate(size: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(max(1, size))
-
-
-def derive_reporter_keys(passphrase: str, salt: bytes, settings: Settings) -> crypto.ReporterKeys:
-    """Argon2id for an anonymous endpoint: at most `settings.kdf_concurrency` runs at once."""
-    gate = _kdf_gate(settings.kdf_concurrency)
-    if not gate.acquire(timeout=KDF_WAIT_SECONDS):
-        raise KdfBusy()
-    try:
-        return crypto.derive_reporter_keys(passphrase, salt, settings.reporter_kdf)
-    finally:
-        gate.release()
 
 
 @dataclass(frozen=True)
@@ -224,7 +201,7 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
                   *, day: date | None = None, found: ReportChannel | None = None) -> Receipt:
     """Validate and commit the drafted case with its sealed report, files and participants.
 
-    Commits exactly once. Any failure (validation, KDF, storage, database) removes the draft's files and
+    Commits exactly once. Any failure (validation, storage, database) removes the draft's files and
     rolls back, then re-raises. `found`: as for `validate_report`.
     """
     day = day or today()
@@ -233,8 +210,8 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
         passphrase = crypto.new_passphrase()
-        salt = crypto.new_salt()
-        keys = derive_reporter_keys(passphrase, salt, settings)
+        salt = crypto.new_mailbox_salt()
+        keys = crypto.derive_reporter_keys(passphrase, salt)
         opened = draft.opened
         case = opened.case
         case.reference = _new_reference(session)

@@ -251,8 +251,6 @@ def submit(slug: str) -> tuple[str, int]:
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
         return _render_submit(found, form, general=general, files_lost=bool(parsed.files), status=400)
-    except submission.KdfBusy:
-        abort(429)
     return render_template("reporter/receipt.html", receipt=receipt, channel=channel), 200
 
 
@@ -292,8 +290,6 @@ def login() -> Response | tuple[str, int]:
                                      throttle=current_app.extensions[mailboxes.THROTTLE_EXTENSION])
         except mailboxes.LoginFailed:
             failed = True
-        except submission.KdfBusy:
-            abort(429)
         else:
             response = redirect(url_for("reporter.mailbox"), code=303)
             response.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value, httponly=True, samesite="Strict",
