@@ -199,6 +199,8 @@ class CaseView:
     identity: str | None
     report_files: list[AttachmentInfo]
     thread: list[ThreadItem]
+    thread_page: int
+    thread_pages: int
     notes: list[NoteItem]
     handlers: list[User]
     deselected: list[User]
@@ -208,8 +210,12 @@ class CaseView:
     acknowledgement_text: str
 
 
-def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str) -> CaseView:
-    """Decrypt the case for its page and mark its thread as read by this handler (audited as a view)."""
+def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, thread_page: int | None = None) -> CaseView:
+    """Decrypt the case for its page and mark its thread as read by this handler (audited as a view).
+
+    The thread is shown a page at a time (`cases.THREAD_PAGE` messages, default the newest page), so a
+    long case opens as fast as a short one; the newest messages are the ones marked as read.
+    """
     case = opened.case
     handlers = list(
         session.scalars(
@@ -232,7 +238,7 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str) -> Ca
         if u.id not in excluded_ids
     ]
     names: dict[str | None, str] = {u.id: u.display_name for u in session.scalars(select(User))}
-    thread = cases.read_thread(session, opened)
+    thread = cases.read_thread_page(session, opened, thread_page)
     participant = session.scalar(
         select(Participant).where(Participant.case_id == case.id, Participant.user_id == staff.user.id)
     )
@@ -243,8 +249,10 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str) -> Ca
         case=case,
         report=cases.read_report(opened),
         identity=cases.read_identity(opened),
-        report_files=cases.attachment_infos(session, opened).get(None, []),
-        thread=thread,
+        report_files=thread.report_files,
+        thread=thread.items,
+        thread_page=thread.page,
+        thread_pages=thread.pages,
         notes=cases.read_notes(session, opened),
         handlers=handlers,
         deselected=deselected,

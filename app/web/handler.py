@@ -347,7 +347,8 @@ def _with_case(view: Callable[..., Any]) -> Callable[..., Any]:
 def _case_page(opened: OpenCase, staff: staff_auth.Staff, *, error: str | None = None,
                failed: str = "", form: BaseForm | None = None, status: int = 200) -> tuple[str, int]:
     session = get_session()
-    view = handling.case_view(session, opened, staff, g.lang)
+    thread_page = request.args.get("thread", "")
+    view = handling.case_view(session, opened, staff, g.lang, int(thread_page) if thread_page.isdigit() else None)
     session.commit()
     forms: dict[str, BaseForm] = {
         "acknowledge": TextForm(prefix="acknowledge", data={"text": view.acknowledgement_text}),
