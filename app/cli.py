@@ -207,6 +207,18 @@ def user_export_key(username: str, out_file: Path) -> None:
 # --- clock: deadlines, retention, legal hold (app/services/clock.py, reminders.py, retention.py) ---------
 
 
+@main.command("maintenance")
+def maintenance_command() -> None:
+    """Rewrite the reporter-written tables in random-id order (nightly: purge, gc, maintenance, backup)."""
+    from app.services.maintenance import reorder_reporter_tables
+
+    app = _app()
+    with session_scope(app) as session:
+        tables = reorder_reporter_tables(session)
+    click.echo(f"{len(tables)} table(s) rewritten in random-id order" if tables
+               else "nothing to do: SQLite keeps these tables in random-id order already (WITHOUT ROWID)")
+
+
 @main.command("deadlines")
 @click.option("--days", default=7, show_default=True, type=click.IntRange(0, 366),
               help="List open milestones due within this many days (and every overdue one).")

@@ -107,7 +107,7 @@ def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, see
             "anonymous": rng.random() < 0.8, "received_on": received, "acknowledged_on": acknowledged,
             "feedback_on": feedback, "closed_on": closed, "legal_hold": False, "message_counter": messages,
             "report_sealed": crypto.seal_text(case_key, REPORT, case_id=case_id, kind=case_texts.REPORT,
-                                              row_id=case_id),
+                                              row_id=case_id, meta=case_texts.REPORTER_META),
             "acknowledgement_milestones": len(acks), "acknowledgements_on_time": _on_time(acks),
             "feedback_milestones": len(feedback_items), "feedback_on_time": _on_time(feedback_items),
         })

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, new_id
+from app.models.base import NO_ROWID, Base, UTCDateTime, new_id
 from app.models.channel import Channel
 
 STATUSES = ("new", "acknowledged", "in_progress", "feedback_given", "closed")
@@ -33,6 +33,7 @@ class Case(Base):
         # reading the rows (which carry the sealed report).
         Index("ix_case_inbox", "id", "purged_on", "received_on", "reference", "status", "channel_id", "category",
               "acknowledged_on", "message_counter"),
+        NO_ROWID,
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -75,7 +76,7 @@ class Participant(Base):
 
     __tablename__ = "participant"
     # Covering for the inbox: a handler's cases and what they read, from the index alone.
-    __table_args__ = (Index("ix_participant_inbox", "user_id", "case_id", "last_read_counter"),)
+    __table_args__ = (Index("ix_participant_inbox", "user_id", "case_id", "last_read_counter"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
@@ -90,6 +91,7 @@ class CaseExclusion(Base):
     """A handler the reporter deselected: never given the case key, shown to the other handlers."""
 
     __tablename__ = "case_exclusion"
+    __table_args__ = (NO_ROWID,)
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
@@ -103,6 +105,7 @@ class ReporterSession(Base):
     """
 
     __tablename__ = "reporter_session"
+    __table_args__ = (NO_ROWID,)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, new_id
+from app.models.base import NO_ROWID, Base, UTCDateTime, new_id
 
 MESSAGE_KINDS = ("message", "acknowledgement", "feedback", "meeting_request", "identity_disclosed")
 
@@ -21,7 +21,7 @@ class Message(Base):
 
     __tablename__ = "message"
     # A page of the thread is a counter range (app/services/cases.py read_thread_page).
-    __table_args__ = (Index("ix_message_case_counter", "case_id", "counter"),)
+    __table_args__ = (Index("ix_message_case_counter", "case_id", "counter"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

@@ -1,7 +1,8 @@
 """Encrypted attachments on disk: random names in the storage folder, encrypted while they stream in.
 
-A file is encrypted chunk by chunk (crypto.stream) under its own random key; that key is sealed under
-the case key. Nothing in plaintext ever touches the disk, and an unfinished upload leaves no file.
+A file is encrypted chunk by chunk (crypto.stream) under its own random key and padded to its Padmé
+size; that key is sealed under the case key together with the real size, which is stored nowhere else.
+Nothing in plaintext ever touches the disk, and an unfinished upload leaves no file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.models import Attachment, new_id
-from app.services.cases import ATTACHMENT_NAME, FILE_KEY, OpenCase
+from app.services.cases import ATTACHMENT_NAME, OpenCase, attachment_meta
 
 
 def file_binding(case_id: str, attachment_id: str) -> bytes:
@@ -95,7 +96,7 @@ class AttachmentWriter:
     def finish(self, session: Session, *, name: str, author_kind: str, day: date,
                message_id: str | None = None) -> Attachment:
         self._pipe.drain()
-        size = self._encryptor.close()
+        size = self._encryptor.close_padded()
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
@@ -104,13 +105,13 @@ class AttachmentWriter:
             case_id=self.opened.case.id,
             message_id=message_id,
             author_kind=author_kind,
-            name_sealed=self.opened.seal(ATTACHMENT_NAME, self.attachment_id, name),
-            file_key_sealed=crypto.seal_bytes(
-                self.opened.key, self.file_key, case_id=self.opened.case.id, kind=FILE_KEY, row_id=self.attachment_id
-            ),
             storage_key=self.storage_key,
-            size=size,
             created_on=day,
+        )
+        meta = attachment_meta(attachment)
+        attachment.name_sealed = self.opened.seal(ATTACHMENT_NAME, self.attachment_id, name, meta)
+        attachment.file_key_sealed = crypto.seal_file_key(
+            self.opened.key, self.file_key, size, case_id=self.opened.case.id, row_id=self.attachment_id, meta=meta
         )
         session.add(attachment)
         return attachment
@@ -141,15 +142,17 @@ def read_attachment(storage_root: Path, opened: OpenCase, attachment: Attachment
     """The attachment's name and a stream of its plaintext (the stream raises on tampering or truncation)."""
     if attachment.case_id != opened.case.id:
         raise LookupError(attachment.id)
-    name = opened.open(ATTACHMENT_NAME, attachment.id, attachment.name_sealed)
-    file_key = crypto.open_bytes(
-        opened.key, attachment.file_key_sealed, case_id=opened.case.id, kind=FILE_KEY, row_id=attachment.id
+    meta = attachment_meta(attachment)
+    name = opened.open(ATTACHMENT_NAME, attachment.id, attachment.name_sealed, meta)
+    file_key = crypto.open_file_key(
+        opened.key, attachment.file_key_sealed, case_id=opened.case.id, row_id=attachment.id, meta=meta
     )
     path = storage_path(storage_root, attachment.storage_key)
+    binding = file_binding(opened.case.id, attachment.id)
 
     def chunks() -> Iterator[bytes]:
         with path.open("rb") as handle:
-            yield from crypto.iter_decrypted_file(handle, file_key, file_binding(opened.case.id, attachment.id))
+            yield from crypto.iter_decrypted_file(handle, file_key.key, binding, file_key.size)
 
     return name, chunks()
 

@@ -10,13 +10,13 @@
   such statistics and needs none (it picks the partial index ix_milestone_open_deadline by its predicate).
 
 Revision ID: 0002_perf
-Revises: 0001
+Revises: 0002_at_rest (this branch carries h/crypto's revision; the coordinator re-chains linearly)
 """
 
 from alembic import op
 
 revision = "0002_perf"
-down_revision = "0001"
+down_revision = "0002_at_rest"
 branch_labels = None
 depends_on = None
 
