@@ -69,9 +69,11 @@ def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, see
     rows: dict[type, list[dict[str, object]]] = {Case: [], Participant: [], Milestone: []}
 
     def flush() -> None:
-        for table, batch in rows.items():
+        # Core inserts of the tables (not ORM bulk inserts, which PostgreSQL gets one row per statement):
+        # psycopg then sends a thousand rows per INSERT.
+        for model, batch in rows.items():
             if batch:
-                session.execute(insert(table), batch)
+                session.execute(insert(model.__table__), batch)  # type: ignore[attr-defined]
                 batch.clear()
 
     for number in range(count):
