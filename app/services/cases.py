@@ -20,7 +20,7 @@ import crypto
 from app.models import Attachment, Case, Message, Note, Participant, User, new_id, utcnow
 
 # Messages per page of a case's thread on the handler's case page (a case can hold thousands).
-THREAD_PAGE = 50
+THREAD_PAGE = 25
 
 # The kinds of sealed text, each bound into its ciphertext's associated data.
 REPORT = "report"

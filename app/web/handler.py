@@ -321,8 +321,11 @@ def inbox() -> str:
     page = request.args.get("page", "1")
     listing = handling.inbox(get_session(), staff.user.id, g.lang, clock.today(),
                              page=int(page) if page.isdigit() else 1, **filters)
+    # Labels translated once for the page, not once per row (a lazy string runs gettext each time it is shown).
     return render_template("handler/inbox.html", listing=listing, filters=filters, staff=staff,
-                           channels=handling.channel_choices(get_session(), g.lang), statuses=STATUSES)
+                           channels=handling.channel_choices(get_session(), g.lang), statuses=STATUSES,
+                           status_labels={k: str(v) for k, v in STATUS_LABELS.items()},
+                           milestone_labels={k: str(v) for k, v in MILESTONE_LABELS.items()})
 
 
 def _with_case(view: Callable[..., Any]) -> Callable[..., Any]:
