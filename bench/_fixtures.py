@@ -10,6 +10,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -21,6 +22,10 @@ YEARS = 5
 # fixture's history then stays unpurged, and `DUE_FOR_PURGE` of the cases are a week past their retention.
 RETENTION_MONTHS = 60
 DUE_FOR_PURGE = 0.005
+# One case in this many has a stored file (for `meldkluis gc`, whose work grows with the stored files). Its row's
+# sealed name and file key are random bytes: no bench opens them.
+CASES_PER_FILE = 100
+FILE_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,11 @@ def _on_time(items: list[Any]) -> int:
     return sum(1 for item in items if item.done_on is not None and item.done_on <= item.due_on)
 
 
-def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, seed: int) -> None:
+def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, seed: int,
+                 storage_root: Path | None = None) -> None:
     """`count` cases received over the last five years, every one with `handler` as participant.
+
+    With `storage_root`, one case in `CASES_PER_FILE` also gets a stored file and its attachment row.
 
     Most are handled (some late) and closed; the recent ones are open. Each case's key is really sealed to
     the handler and its report really sealed under the key, so a case page opens as a real one would.
@@ -58,15 +66,16 @@ def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, see
     from sqlalchemy import insert, select, update
 
     import crypto
-    from app.models import Case, Channel, Milestone, Participant, new_id
+    from app.models import Attachment, Case, Channel, Milestone, Participant, new_id
     from app.services import cases as case_texts
     from app.services import clock
+    from app.services.storage import storage_path
 
     rng = random.Random(seed)
     session.execute(update(Channel).values(retention_months=RETENTION_MONTHS))
     channels = list(session.scalars(select(Channel)))
     rules = {channel.id: clock.policy_rules(channel.policy) for channel in channels}
-    rows: dict[type, list[dict[str, object]]] = {Case: [], Participant: [], Milestone: []}
+    rows: dict[type, list[dict[str, object]]] = {Case: [], Participant: [], Milestone: [], Attachment: []}
 
     def flush() -> None:
         # Core inserts of the tables (not ORM bulk inserts, which PostgreSQL gets one row per statement):
@@ -121,6 +130,15 @@ def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, see
         rows[Milestone].extend(
             {"id": new_id(), "case_id": case_id, "kind": item.kind, "due_on": item.due_on, "done_on": item.done_on,
              "triggered_on": item.triggered_on, "extensions": []} for item in planned.values())
+        if storage_root is not None and number % CASES_PER_FILE == 0:
+            key = secrets.token_hex(24)
+            path = storage_path(storage_root, key)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_bytes(secrets.token_bytes(FILE_BYTES))
+            rows[Attachment].append({
+                "id": new_id(), "case_id": case_id, "message_id": None, "author_kind": "reporter",
+                "name_sealed": secrets.token_bytes(80), "file_key_sealed": secrets.token_bytes(120),
+                "storage_key": key, "created_on": received})
         if number % 5000 == 4999:
             flush()
     flush()
