@@ -325,7 +325,8 @@ def inbox() -> str:
     return render_template("handler/inbox.html", listing=listing, filters=filters, staff=staff,
                            channels=handling.channel_choices(get_session(), g.lang), statuses=STATUSES,
                            status_labels={k: str(v) for k, v in STATUS_LABELS.items()},
-                           milestone_labels={k: str(v) for k, v in MILESTONE_LABELS.items()})
+                           milestone_labels={k: str(v) for k, v in MILESTONE_LABELS.items()},
+                           per_page=handling.PER_PAGE)
 
 
 def _with_case(view: Callable[..., Any]) -> Callable[..., Any]:
