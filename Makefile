@@ -56,8 +56,17 @@ lint: $(STAMP)
 fuzz: $(STAMP)
 	MELDKLUIS_FUZZ_RANDOM=1 MELDKLUIS_FUZZ_EXAMPLES=$${MELDKLUIS_FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -q tests/handler/test_fuzz_forms.py
 
+# Every budget of ARCHITECTURE.md against gunicorn and PostgreSQL (each bench in a private schema, dropped
+# afterwards); each prints its figures and ratios. Runs all, then fails if any budget was missed.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+BENCHES := pages submit upload casepage growth
+
 bench: $(STAMP)
-	$(BIN)/python bench/pages.py
+	@failed=""; for b in $(BENCHES); do \
+	  echo "== bench/$$b.py"; \
+	  DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/$$b.py || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "over budget or failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import private_sqlite_file
 
 _EXTENSION = "meldkluis.db"
+# A pooled PostgreSQL connection unused for this long is checked with a round trip before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def make_engine(url: str) -> Engine:
@@ -35,7 +39,33 @@ def make_engine(url: str) -> Engine:
         return engine
     # psycopg prepares a statement on the server after five runs, and PostgreSQL may then plan it once
     # for any parameters; a date range over one month and one over every year need different plans.
-    return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+    engine = create_engine(url, connect_args={"prepare_threshold": None})
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle (`pool_pre_ping` for the idle ones).
+
+    `pool_pre_ping` costs a round trip on every request. A connection lost to a database restart or an
+    idle timeout is found the same way here after a quiet spell; under load connections are reused within
+    seconds, and a connection that breaks mid-use makes SQLAlchemy invalidate the whole pool anyway.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")  # None: opened just now
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out (or opens) another one.
+            raise exc.DisconnectionError() from error
 
 
 def init_app(app: Flask, url: str) -> None:

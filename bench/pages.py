@@ -1,6 +1,6 @@
 """Weight of every reporter page: HTML + CSS bytes and request count; each must stay under 30 KB.
 
-Runs the app in-process (Flask test client) on a temporary SQLite instance with the test KDF, walks the
+Runs the app in-process (Flask test client) on a temporary SQLite instance with the test KDF for staff, walks the
 reporter flow (start, route map, channel choice, submit form, receipt, mailbox login, mailbox) and prints
 a table. Exits non-zero if any page is over budget or loads anything but its HTML and local resources.
 
@@ -61,7 +61,7 @@ def run() -> list[PageWeight]:
         instance.mkdir()
         migrate.upgrade(url)
         settings = Settings(instance_path=instance, database_url=url, storage_path=instance / "storage",
-                            master_secret=load_master_secret(instance), reporter_kdf=TEST_KDF, handler_kdf=TEST_KDF)
+                            master_secret=load_master_secret(instance), handler_kdf=TEST_KDF)
         app = create_app(settings)
         with db.session_scope(app) as session:
             ensure_defaults(session)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import NO_ROWID, Base, UTCDateTime, new_id
@@ -20,7 +20,8 @@ class Message(Base):
     """
 
     __tablename__ = "message"
-    __table_args__ = (NO_ROWID,)
+    # A page of the thread is a counter range (app/services/cases.py read_thread_page).
+    __table_args__ = (Index("ix_message_case_counter", "case_id", "counter"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

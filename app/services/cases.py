@@ -13,11 +13,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import crypto
 from app.models import Attachment, Case, Message, Note, Participant, User, new_id, utcnow
+
+# Messages per page of a case's thread on the handler's case page (a case can hold thousands).
+THREAD_PAGE = 25
 
 # The kinds of sealed text, each bound into its ciphertext's associated data.
 REPORT = "report"
@@ -182,16 +185,18 @@ class ThreadItem:
     attachments: list[AttachmentInfo]
 
 
-def attachment_infos(session: Session, opened: OpenCase) -> dict[str | None, list[AttachmentInfo]]:
+def attachment_infos(session: Session, opened: OpenCase,
+                     message_ids: list[str] | None = None) -> dict[str | None, list[AttachmentInfo]]:
     """Decrypted attachment names and sizes grouped by message id (None: attached to the report itself).
 
     The size exists only inside the sealed file key, so it is known after decryption and nowhere else.
+    `message_ids`: only the report's files and those of these messages (one page of the thread).
     """
     grouped: dict[str | None, list[AttachmentInfo]] = {}
-    rows = session.scalars(
-        select(Attachment).where(Attachment.case_id == opened.case.id).order_by(Attachment.created_on, Attachment.id)
-    )
-    for row in rows:
+    query = select(Attachment).where(Attachment.case_id == opened.case.id)
+    if message_ids is not None:
+        query = query.where(or_(Attachment.message_id.is_(None), Attachment.message_id.in_(message_ids)))
+    for row in session.scalars(query.order_by(Attachment.created_on, Attachment.id)):
         meta = attachment_meta(row)
         file_key = crypto.open_file_key(opened.key, row.file_key_sealed, case_id=opened.case.id, row_id=row.id,
                                         meta=meta)
@@ -202,19 +207,53 @@ def attachment_infos(session: Session, opened: OpenCase) -> dict[str | None, lis
     return grouped
 
 
-def read_thread(session: Session, opened: OpenCase) -> list[ThreadItem]:
-    """The decrypted thread, oldest first."""
-    attachments = attachment_infos(session, opened)
+def read_thread(session: Session, opened: OpenCase,
+                attachments: dict[str | None, list[AttachmentInfo]] | None = None) -> list[ThreadItem]:
+    """The decrypted thread, oldest first; `attachments`: `attachment_infos()` if the caller has it already
+    (a page that also lists the report's files decrypts each file name once)."""
+    if attachments is None:
+        attachments = attachment_infos(session, opened)
     messages = session.scalars(
         select(Message).where(Message.case_id == opened.case.id).order_by(Message.counter)
     )
-    return [
-        ThreadItem(
-            id=m.id, counter=m.counter, author_kind=m.author_kind, author_user_id=m.author_user_id, kind=m.kind,
-            body=opened.open(MESSAGE, m.id, m.body_sealed, message_meta(m)), day=m.created_on, attachments=attachments.get(m.id, []),
-        )
-        for m in messages
-    ]
+    return [_thread_item(opened, m, attachments) for m in messages]
+
+
+def _thread_item(opened: OpenCase, m: Message, attachments: dict[str | None, list[AttachmentInfo]]) -> ThreadItem:
+    return ThreadItem(
+        id=m.id, counter=m.counter, author_kind=m.author_kind, author_user_id=m.author_user_id, kind=m.kind,
+        body=opened.open(MESSAGE, m.id, m.body_sealed, message_meta(m)), day=m.created_on,
+        attachments=attachments.get(m.id, []),
+    )
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """One page of the thread (oldest first within it) with the report's files; pages count from the oldest."""
+
+    items: list[ThreadItem]
+    report_files: list[AttachmentInfo]
+    page: int
+    pages: int
+
+
+def read_thread_page(session: Session, opened: OpenCase, page: int | None = None) -> ThreadPage:
+    """Page `page` of the thread (default and beyond the end: the newest), decrypting only what it shows.
+
+    Messages are numbered 1, 2, ... per case (`Case.message_counter`), so a page is a range of counters
+    read through the (case_id, counter) index: opening a case costs the same at 10 or 10,000 messages.
+    """
+    pages = max(1, -(-opened.case.message_counter // THREAD_PAGE))
+    page = pages if page is None else min(max(1, page), pages)
+    messages = list(session.scalars(
+        select(Message)
+        .where(Message.case_id == opened.case.id, Message.counter > (page - 1) * THREAD_PAGE,
+               Message.counter <= page * THREAD_PAGE)
+        .order_by(Message.counter)
+    ))
+    attachments = attachment_infos(session, opened, [m.id for m in messages])
+    return ThreadPage([_thread_item(opened, m, attachments) for m in messages], attachments.get(None, []), page,
+                      pages)
 
 
 @dataclass(frozen=True)

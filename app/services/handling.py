@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, null, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, null, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.config import Settings
 from app.models import (
@@ -77,10 +77,18 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class InboxPage:
+    """One page of the inbox; `total` is exact up to COUNT_CAP, `more` says there are more than that."""
+
     rows: list[InboxRow]
     page: int
     pages: int
     total: int
+    more: bool = False
+
+
+# The inbox counts a handler's (filtered) cases up to this many and then says "more than": counting every case
+# of a long history on every inbox view would make the page grow with that history.
+COUNT_CAP = 1000
 
 
 def inbox(
@@ -106,37 +114,30 @@ def inbox(
     if category:
         mine = mine.where(Case.category == category)
     if status in STATUSES or channel or category:
-        total = _count(session, mine)
+        total = _count(session, mine, COUNT_CAP + 1)
     else:  # purging a case deletes its participants: the handler's participant rows are their cases
-        total = session.scalar(select(func.count()).where(Participant.user_id == user_id)) or 0
+        total = _count(session, select(Participant.id).where(Participant.user_id == user_id), COUNT_CAP + 1)
+    more = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     pages = max(1, ceil(total / PER_PAGE))
-    page = min(max(1, page), pages)
+    page = max(1, page) if more else min(max(1, page), pages)
     start = (page - 1) * PER_PAGE
     columns = (Case.id, Case.reference, Case.channel_id, Case.category, Case.status, Case.received_on,
                Case.acknowledged_on, Case.message_counter, Participant.last_read_counter)
-    open_deadlines = (
-        select(Milestone.case_id, func.min(Milestone.due_on).label("due"))
-        .where(open_deadline())
-        .group_by(Milestone.case_id)
-        .subquery()
+    # Each case's nearest open deadline is the open milestone with no open one before it (by date, then kind);
+    # walked in date order through ix_milestone_open_due, a page reads about a page of milestones.
+    other = aliased(Milestone)
+    earlier = (
+        select(other.id)
+        .where(other.case_id == Milestone.case_id, open_deadline(other),
+               or_(other.due_on < Milestone.due_on, and_(other.due_on == Milestone.due_on, other.kind < Milestone.kind)))
+        .exists()
     )
-    due = open_deadlines.c.due
-    with_deadline = mine.join(open_deadlines, open_deadlines.c.case_id == Case.id)
-    listed = (
-        with_deadline.with_only_columns(*columns, due)
-        .order_by(due, Case.received_on, Case.reference)
-        .limit(PER_PAGE).offset(start)
-        .subquery()
-    )
-    next_kind = (
-        select(Milestone.kind)
-        .where(Milestone.case_id == listed.c.id, Milestone.due_on == listed.c.due, open_deadline())
-        .order_by(Milestone.kind)
-        .limit(1)
-        .scalar_subquery()
-    )
+    with_deadline = mine.join(Milestone, Milestone.case_id == Case.id).where(open_deadline(), ~earlier)
     rows = list(session.execute(
-        select(listed, next_kind.label("kind")).order_by(listed.c.due, listed.c.received_on, listed.c.reference)
+        with_deadline.with_only_columns(*columns, Milestone.due_on.label("due"), Milestone.kind.label("kind"))
+        .order_by(Milestone.due_on, Case.received_on, Case.reference)
+        .limit(PER_PAGE).offset(start)
     ))
     if len(rows) < PER_PAGE and start + len(rows) < total:
         deadlines = start + len(rows) if rows else _count(session, with_deadline)
@@ -167,10 +168,14 @@ def inbox(
         page=page,
         pages=pages,
         total=total,
+        more=more,
     )
 
 
-def _count(session: Session, query: Select[Any]) -> int:
+def _count(session: Session, query: Select[Any], at_most: int | None = None) -> int:
+    """Rows of `query`, counting no further than `at_most` when given."""
+    if at_most is not None:
+        query = query.limit(at_most)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
@@ -199,6 +204,8 @@ class CaseView:
     identity: str | None
     report_files: list[AttachmentInfo]
     thread: list[ThreadItem]
+    thread_page: int
+    thread_pages: int
     notes: list[NoteItem]
     handlers: list[User]
     deselected: list[User]
@@ -208,8 +215,12 @@ class CaseView:
     acknowledgement_text: str
 
 
-def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str) -> CaseView:
-    """Decrypt the case for its page and mark its thread as read by this handler (audited as a view)."""
+def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, thread_page: int | None = None) -> CaseView:
+    """Decrypt the case for its page and mark its thread as read by this handler (audited as a view).
+
+    The thread is shown a page at a time (`cases.THREAD_PAGE` messages, default the newest page), so a
+    long case opens as fast as a short one; the newest messages are the ones marked as read.
+    """
     case = opened.case
     handlers = list(
         session.scalars(
@@ -232,7 +243,7 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str) -> Ca
         if u.id not in excluded_ids
     ]
     names: dict[str | None, str] = {u.id: u.display_name for u in session.scalars(select(User))}
-    thread = cases.read_thread(session, opened)
+    thread = cases.read_thread_page(session, opened, thread_page)
     participant = session.scalar(
         select(Participant).where(Participant.case_id == case.id, Participant.user_id == staff.user.id)
     )
@@ -243,8 +254,10 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str) -> Ca
         case=case,
         report=cases.read_report(opened),
         identity=cases.read_identity(opened),
-        report_files=cases.attachment_infos(session, opened).get(None, []),
-        thread=thread,
+        report_files=thread.report_files,
+        thread=thread.items,
+        thread_page=thread.page,
+        thread_pages=thread.pages,
         notes=cases.read_notes(session, opened),
         handlers=handlers,
         deselected=deselected,

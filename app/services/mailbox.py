@@ -226,7 +226,7 @@ def read_mailbox(session: Session, mailbox: Mailbox, lang: str) -> MailboxView:
     opened = mailbox.opened
     case = opened.case
     files = cases.attachment_infos(session, opened)
-    thread = cases.read_thread(session, opened)
+    thread = cases.read_thread(session, opened, files)
     for message in session.scalars(
         select(Message).where(Message.case_id == case.id, Message.author_kind == "handler",
                               Message.read_by_reporter.is_(False))

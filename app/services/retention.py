@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
@@ -22,6 +22,7 @@ from app.models import (
     Attachment,
     AuditEvent,
     Case,
+    Channel,
     Message,
     Note,
     Participant,
@@ -29,6 +30,9 @@ from app.models import (
 )
 from app.services import clock
 from app.services.storage import delete_stored_file
+
+# closed_on + N months <= on implies closed_on <= on - N months + 3 days (a month-end clamps by at most 3 days).
+MONTH_END_SLACK_DAYS = 3
 
 
 class LegalHoldError(ValueError):
@@ -53,17 +57,26 @@ def purge_due_on(case: Case) -> date | None:
 
 
 def purge_candidates(session: Session, on: date) -> list[PurgeCandidate]:
-    """Closed, not yet purged, not on legal hold, and past closed_on + the channel's retention months."""
-    cases = session.scalars(
-        select(Case).where(Case.closed_on.is_not(None), Case.purged_on.is_(None), Case.legal_hold.is_(False))
-        .order_by(Case.closed_on)
-    )
+    """Closed, not yet purged, not on legal hold, and past closed_on + the channel's retention months.
+
+    The nightly run reads only the cases near or past their date, not every closed case of the retention
+    period: per channel, SQL keeps those closed up to `on` minus the retention months plus a few days
+    (month arithmetic is not invertible at month ends: 31 January + 1 month = 28 February), and the exact
+    `purge_due_on` rule then decides.
+    """
     found: list[PurgeCandidate] = []
-    for case in cases:
-        after = purge_due_on(case)
-        if after is not None and after <= on:
-            assert case.closed_on is not None
-            found.append(PurgeCandidate(case.id, case.reference, case.closed_on, after))
+    for channel in session.scalars(select(Channel)):
+        latest_closing = on - relativedelta(months=channel.retention_months) + timedelta(days=MONTH_END_SLACK_DAYS)
+        rows = session.execute(
+            select(Case.id, Case.reference, Case.closed_on)
+            .where(Case.channel_id == channel.id, Case.closed_on.is_not(None), Case.closed_on <= latest_closing,
+                   Case.purged_on.is_(None), Case.legal_hold.is_(False))
+        )
+        for case_id, reference, closed_on in rows:
+            after = closed_on + relativedelta(months=channel.retention_months)
+            if after <= on:
+                found.append(PurgeCandidate(case_id, reference, closed_on, after))
+    found.sort(key=lambda candidate: (candidate.closed_on, candidate.reference))
     return found
 
 

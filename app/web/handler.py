@@ -333,8 +333,12 @@ def inbox() -> str:
     listing = handling.inbox(get_session(), staff.user.id, g.lang, clock.today(),
                              page=int(page) if page.isdigit() else 1, **filters)
     arrivals = inflow.inflow(get_session(), staff.user.id, clock.today())
+    # Labels translated once for the page, not once per row (a lazy string runs gettext each time it is shown).
     return render_template("handler/inbox.html", listing=listing, filters=filters, staff=staff,
                            channels=handling.channel_choices(get_session(), g.lang), statuses=STATUSES,
+                           status_labels={k: str(v) for k, v in STATUS_LABELS.items()},
+                           milestone_labels={k: str(v) for k, v in MILESTONE_LABELS.items()},
+                           per_page=handling.PER_PAGE,
                            inflow=arrivals, usual_per_day=format_decimal(round(arrivals.usual, 1)))
 
 
@@ -360,7 +364,8 @@ def _with_case(view: Callable[..., Any]) -> Callable[..., Any]:
 def _case_page(opened: OpenCase, staff: staff_auth.Staff, *, error: str | None = None,
                failed: str = "", form: BaseForm | None = None, status: int = 200) -> tuple[str, int]:
     session = get_session()
-    view = handling.case_view(session, opened, staff, g.lang)
+    thread_page = request.args.get("thread", "")
+    view = handling.case_view(session, opened, staff, g.lang, int(thread_page) if thread_page.isdigit() else None)
     session.commit()
     forms: dict[str, BaseForm] = {
         "acknowledge": TextForm(prefix="acknowledge", data={"text": view.acknowledgement_text}),
