@@ -43,7 +43,7 @@ from flask_babel import lazy_gettext as _l
 import crypto
 from app.config import Settings
 from app.services.cases import OpenCase
-from app.services.storage import AttachmentWriter, begin_attachment, file_binding
+from app.services.storage import AttachmentWriter, FileBatch, file_binding
 from app.services.upload import UploadedFile
 
 log = logging.getLogger(__name__)
@@ -384,10 +384,8 @@ def _open_cleaned(path: Path) -> BinaryIO:
     return open(fd, "rb")
 
 
-def _encrypt_from(source: BinaryIO, storage_root: Path, opened: OpenCase) -> tuple[AttachmentWriter, int]:
-    # No storage reserve check here: the cleaned copy replaces a file that was admitted under the reserve,
-    # and that file is removed right after.
-    writer = begin_attachment(storage_root, opened)
+def _encrypt_from(source: BinaryIO, batch: FileBatch) -> tuple[AttachmentWriter, int]:
+    writer = batch.begin_replacement()  # owned by the request's batch, so a later failure removes it too
     size = 0
     try:
         with source as handle:
@@ -401,7 +399,7 @@ def _encrypt_from(source: BinaryIO, storage_root: Path, opened: OpenCase) -> tup
     return writer, size
 
 
-def _clean(uploaded: UploadedFile, opened: OpenCase, storage_root: Path, settings: Settings) -> tuple[str, ...]:
+def _clean(uploaded: UploadedFile, batch: FileBatch, settings: Settings) -> tuple[str, ...]:
     """Replace `uploaded`'s file by its cleaned copy and return the kinds found, or raise _Refused."""
     # Cheapest first: a file that is not cleaned costs the upload path nothing measurable.
     if uploaded.size > settings.scrub_max_bytes:
@@ -434,13 +432,13 @@ def _clean(uploaded: UploadedFile, opened: OpenCase, storage_root: Path, setting
         try:
             staged = folder / f"{STAGE}.{extension}"
             try:
-                _decrypt_into(uploaded.writer, opened, staged)
+                _decrypt_into(uploaded.writer, batch.opened, staged)
                 shown = _run(sandbox, folder, staged.name, deadline)
             except OSError:  # the tmpfs is full, or too many processes: this file is kept as it came
                 raise _Refused("busy") from None
             cleaned = _open_cleaned(folder / f"{STAGE}.cleaned.{extension}")
             staged.unlink()  # the original plaintext goes first
-            writer, size = _encrypt_from(cleaned, storage_root, opened)
+            writer, size = _encrypt_from(cleaned, batch)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     finally:
@@ -450,7 +448,7 @@ def _clean(uploaded: UploadedFile, opened: OpenCase, storage_root: Path, setting
     return kinds_found(shown.decode("utf-8", "replace"))
 
 
-def clean_uploads(files: Iterable[UploadedFile], opened: OpenCase, settings: Settings,
+def clean_uploads(files: Iterable[UploadedFile], batch: FileBatch, settings: Settings,
                   *, enabled: bool) -> list[Outcome]:
     """Clean each file in place (see the module docstring); returns what happened to each, in order.
 
@@ -466,7 +464,7 @@ def clean_uploads(files: Iterable[UploadedFile], opened: OpenCase, settings: Set
             else:
                 try:
                     outcome = Outcome(uploaded.name, cleaned=True,
-                                      kinds=_clean(uploaded, opened, settings.storage_path, settings))
+                                      kinds=_clean(uploaded, batch, settings))
                 except _Refused as refused:
                     outcome = Outcome(uploaded.name, cleaned=False, reason=refused.reason)
             uploaded.writer.cleaning = outcome.to_text()

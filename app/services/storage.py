@@ -225,7 +225,15 @@ class FileBatch:
         self._writers: list[AttachmentWriter] = []
 
     def begin(self) -> AttachmentWriter:
-        writer = begin_attachment(self.storage_root, self.opened, self.reserve_bytes)
+        """A new file of this request, admitted only above the storage reserve."""
+        return self._own(begin_attachment(self.storage_root, self.opened, self.reserve_bytes))
+
+    def begin_replacement(self) -> AttachmentWriter:
+        """A file that replaces one of this request's files (a cleaned copy): no reserve check, since the file it
+        replaces was admitted under the reserve and is removed right after."""
+        return self._own(begin_attachment(self.storage_root, self.opened))
+
+    def _own(self, writer: AttachmentWriter) -> AttachmentWriter:
         self._writers.append(writer)
         return writer
 

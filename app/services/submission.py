@@ -304,7 +304,7 @@ def submit_report(session: Session, settings: Settings, report: ReportInput,
             raise SubmissionError({"files": [str(_l("You can add at most %(n)s files.", n=settings.max_files))]})
         for name, source in files:
             add_file(draft, settings, safe_file_name(name), source)
-        outcomes = scrub.clean_uploads(draft.files, draft.opened, settings, enabled=clean_files)
+        outcomes = scrub.clean_uploads(draft.files, draft.batch, settings, enabled=clean_files)
     except BaseException:
         draft.discard()
         raise

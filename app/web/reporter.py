@@ -264,7 +264,7 @@ def submit(slug: str) -> tuple[str, int]:
         return _render_submit(found, form, general=general, files_lost=True,
                               status=413 if parsed.file_too_large else 503 if parsed.no_room else 400,
                               clean_files=_clean_choice(parsed))
-    outcomes = scrub.clean_uploads(parsed.files, draft.opened, settings, enabled=_clean_choice(parsed))
+    outcomes = scrub.clean_uploads(parsed.files, draft.batch, settings, enabled=_clean_choice(parsed))
     draft.files.extend(parsed.files)
     report = ReportInput(
         channel_slug=channel.slug,
@@ -366,8 +366,9 @@ def mailbox() -> tuple[str, int]:
 @bp.post("/brievenbus/bericht")
 def reply() -> Response | tuple[str, int]:
     settings = _settings()
-    parsed = _parse_with_files(_owned_by_request(
-        storage.FileBatch(settings.storage_path, g.mailbox.opened, settings.storage_reserve_bytes)).begin)
+    batch = _owned_by_request(storage.FileBatch(settings.storage_path, g.mailbox.opened,
+                                                settings.storage_reserve_bytes))
+    parsed = _parse_with_files(batch.begin)
     form = ReplyForm(formdata=parsed.fields)
     _require_csrf(form, parsed)
     if parsed.errors:
@@ -376,7 +377,7 @@ def reply() -> Response | tuple[str, int]:
         return _render_mailbox(reply=form, general=general, files_lost=True,
                                status=413 if parsed.file_too_large else 503 if parsed.no_room else 400,
                                clean_files=_clean_choice(parsed))
-    scrub.clean_uploads(parsed.files, g.mailbox.opened, settings, enabled=_clean_choice(parsed))
+    scrub.clean_uploads(parsed.files, batch, settings, enabled=_clean_choice(parsed))
     try:
         mailboxes.post_reply(get_session(), settings, g.mailbox, parsed.fields.get("body", ""), parsed.files)
     except mailboxes.MailboxError as error:
