@@ -169,3 +169,20 @@ def page(chromium: object) -> Iterator[object]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def reader(app: Flask) -> str:
+    """An activated handler who receives every channel: without one, reports are refused (nobody could
+    read them). Returns the user id."""
+    from sqlalchemy import select
+
+    from app.models import Channel, ChannelRecipient
+    from app.services import accounts
+
+    with db.session_scope(app) as session:
+        user = accounts.create_user(session, "lezer", ["handler"], display_name="Lezer")
+        accounts.activate_user(session, user, "a long enough password 123", app.config["MELDKLUIS"].handler_kdf)
+        for channel in session.scalars(select(Channel)):
+            session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
+        return user.id

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Channel, DeadlinePolicy, Organisation
+from app.models import Channel, ChannelRecipient, DeadlinePolicy, Organisation, User
 
 # Rule format: see app/services/clock.py (the only reader). Each rule makes one milestone.
 _RETENTION = {"milestone": "retention_review", "trigger": "closed", "retention": True, "done_by": ["purged"]}
@@ -194,4 +194,27 @@ def ensure_defaults(session: Session) -> None:
                 **values,
             )
         )
+    session.flush()
+
+
+def adopt_shipped_channels(session: Session, user: User) -> None:
+    """First run: the first admin who is also a handler receives every shipped channel's reports.
+
+    Without this a fresh installation has channels no one can read (a report would be sealed to the
+    reporter alone while its statutory clock runs). Later admin-handlers are not added: recipients are
+    then the admin's choice.
+    """
+    if not (user.is_admin and user.is_handler and user.public_key is not None):
+        return
+    earlier = session.scalar(select(User.id).where(
+        User.is_admin.is_(True), User.is_handler.is_(True), User.public_key.is_not(None), User.id != user.id,
+    ).limit(1))
+    if earlier is not None:
+        return
+    shipped = [spec["slug"] for spec in BUILTIN_CHANNELS]
+    channels = session.scalars(select(Channel).where(Channel.slug.in_(shipped)))
+    have = set(session.scalars(select(ChannelRecipient.channel_id).where(ChannelRecipient.user_id == user.id)))
+    for channel in channels:
+        if channel.id not in have:
+            session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
     session.flush()

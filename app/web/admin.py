@@ -80,7 +80,9 @@ def overview() -> str:
     session = get_session()
     users = list(session.scalars(select(User).order_by(User.username)))
     channels = list(session.scalars(select(Channel).order_by(Channel.position)))
-    return _render("admin/overview.html", users=users, channels=channels, action_form=ActionForm())
+    readers = administration.channel_readers(session)
+    return _render("admin/overview.html", users=users, channels=channels, action_form=ActionForm(), readers=readers,
+                   readers_ok=[channel_id for channel_id, count in readers.items() if count >= 2])
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -147,7 +149,8 @@ def edit_channel(slug: str) -> Any:
                                    form.acknowledgement_nl.data or "", form.acknowledgement_en.data or "")
         session.commit()
         return redirect(url_for("admin.overview"))
-    return _render("admin/channel.html", form=form, channel=channel)
+    return _render("admin/channel.html", form=form, channel=channel,
+                   readers=administration.channel_readers(session).get(channel.id, 0))
 
 
 @bp.route("/organisation", methods=["GET", "POST"])

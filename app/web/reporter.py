@@ -201,6 +201,8 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
                    files_lost: bool = False, status: int = 200) -> tuple[str, int]:
     lang = g.get("lang", "nl")
     channel = found.channel
+    if not found.recipients and not general:
+        general = [str(submission.NO_READER_MESSAGE)]
     form.category.choices = [SelectChoice(c["slug"], c["en" if lang == "en" else "nl"]) for c in channel.categories]
     recipients = found.recipient_choices()
     form.recipients.choices = [SelectChoice(r.user_id, r.display_name) for r in recipients]

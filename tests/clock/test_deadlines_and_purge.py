@@ -156,7 +156,7 @@ def _stored_bytes(storage: Path) -> bytes:
 
 
 def test_purge_destroys_every_ciphertext_and_key_and_keeps_the_register(
-    app: Flask, cli: CliRunner, make_staff: Callable[..., str]
+    app: Flask, cli: CliRunner, make_staff: Callable[..., str], reader: str
 ) -> None:
     settings = app.config["MELDKLUIS"]
     handler = make_staff("hetty", ("handler",))
