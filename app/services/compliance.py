@@ -232,15 +232,15 @@ def compute_stats(session: Session, granularity: str, year: int | None, on: date
 
     # Undone acknowledgement and feedback milestones (closed cases keep theirs as missed ones), from the
     # partial index of open deadlines: few rows, however many years of history.
-    late = Milestone.due_on < on
+    past_due = (Milestone.due_on < on).label("past_due")  # grouped by its name: one bound date
     undone = _in_year(
-        select(Case.received_on, Case.channel_id, Milestone.kind.in_(ACK_KINDS_LITERAL), late, func.count())
+        select(Case.received_on, Case.channel_id, Milestone.kind, past_due, func.count())
         .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
         .where(open_deadline(), Milestone.kind.in_(ACK_KINDS_LITERAL + FEEDBACK_KINDS_LITERAL))
-        .group_by(Case.received_on, Case.channel_id, Milestone.kind.in_(ACK_KINDS_LITERAL), late), year)
-    for received_on, channel_id, is_ack, is_overdue, count in session.execute(undone):
+        .group_by(Case.received_on, Case.channel_id, Milestone.kind, past_due), year)
+    for received_on, channel_id, kind, is_overdue, count in session.execute(undone):
         cell = cells[key_of(received_on, channel_id)]
-        name = f"{'ack' if is_ack else 'feedback'}_{'overdue' if is_overdue else 'running'}"
+        name = f"{'ack' if kind in clock.ACK_KINDS else 'feedback'}_{'overdue' if is_overdue else 'running'}"
         setattr(cell, name, getattr(cell, name) + count)
 
     for (period, _channel), stats in list(cells.items()):
