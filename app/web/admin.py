@@ -11,15 +11,15 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.db import get_session
 from app.forms import BaseForm
-from app.models import ROLES, Channel, Organisation, User
-from app.services import accounts, administration
+from app.models import ROLES, Channel, DeadlinePolicy, Organisation, User
+from app.services import accounts, administration, case_track
 from app.services.staff_auth import current_staff, require_role, settings_of_app
 from app.web import commit_or_error
 
@@ -49,6 +49,7 @@ class EditUserForm(BaseForm):
 
 class ChannelForm(BaseForm):
     recipients = CheckboxesField(_l("Handlers who receive new cases"), choices=[], validate_choice=False)
+    policy = SelectField(_l("Deadline policy"), choices=[], validate_choice=False)
     acknowledgement_nl = TextAreaField(_l("Acknowledgement text (Dutch)"), validators=[Length(max=5000)])
     acknowledgement_en = TextAreaField(_l("Acknowledgement text (English)"), validators=[Length(max=5000)])
 
@@ -139,17 +140,27 @@ def edit_channel(slug: str) -> Any:
     channel = session.scalar(select(Channel).where(Channel.slug == slug)) or abort(404)
     form = ChannelForm(data={"recipients": [r.user_id for r in channel.recipients],
                              "acknowledgement_nl": channel.acknowledgement_nl,
-                             "acknowledgement_en": channel.acknowledgement_en})
+                             "acknowledgement_en": channel.acknowledgement_en, "policy": channel.policy.slug})
+    form.policy.choices = [SelectChoice(p.slug, p.name)
+                           for p in session.scalars(select(DeadlinePolicy).order_by(DeadlinePolicy.name))]
     form.recipients.choices = [
         SelectChoice(u.id, u.display_name)
         for u in session.scalars(select(User).where(User.is_handler.is_(True)).order_by(User.display_name))
     ]
+    error = None
     if form.validate_on_submit():
-        administration.set_channel(session, _staff(), channel, form.recipients.data or [],
-                                   form.acknowledgement_nl.data or "", form.acknowledgement_en.data or "")
-        session.commit()
-        return redirect(url_for("admin.overview"))
-    return _render("admin/channel.html", form=form, channel=channel,
+        def save() -> None:
+            administration.set_channel(session, _staff(), channel, form.recipients.data or [],
+                                       form.acknowledgement_nl.data or "", form.acknowledgement_en.data or "")
+            try:
+                case_track.set_channel_policy(session, _staff().user.id, channel, form.policy.data or "")
+            except case_track.TrackRefused as refused:
+                raise accounts.AccountError(str(refused)) from refused
+
+        _, error = commit_or_error(save)
+        if error is None:
+            return redirect(url_for("admin.overview"))
+    return _render("admin/channel.html", form=form, channel=channel, error=error,
                    readers=administration.channel_readers(session).get(channel.id, 0))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -19,8 +20,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.db import get_session
 from app.forms import BaseForm
-from app.models import utcnow
-from app.services import accounts, clock, handling, staff_auth
+from app.models import Channel, utcnow
+from app.services import accounts, case_track, clock, handling, staff_auth
 from app.services.cases import OpenCase
 from app.services.handling import STATUSES
 from app.services.staff_auth import COOKIE_NAME, current_staff, require_role, require_staff, settings_of_app
@@ -112,6 +113,20 @@ class ConfirmForm(BaseForm):
     pass
 
 
+class MoveForm(BaseForm):
+    """Move the case to another channel (track); the clock then counts from the original receipt."""
+
+    channel = SelectField(_l("New channel"), choices=[], validate_choice=False)
+    reason = StringField(_l("Reason"), render_kw={"maxlength": 200, "required": True})
+
+
+class ExtendForm(BaseForm):
+    """One of the policy's extensions of an open milestone ("kind:slug"), with the reason."""
+
+    extension = SelectField(_l("Extension"), choices=[], validate_choice=False)
+    reason = StringField(_l("Reason"), render_kw={"maxlength": 200, "required": True})
+
+
 STATUS_LABELS = {
     "new": _l("New"), "acknowledged": _l("Acknowledged"), "in_progress": _l("In progress"),
     "feedback_given": _l("Feedback given"), "closed": _l("Closed"),
@@ -128,6 +143,7 @@ MILESTONE_LABELS = {
 KIND_LABELS = {
     "message": _l("Message"), "acknowledgement": _l("Acknowledgement of receipt"), "feedback": _l("Feedback"),
     "meeting_request": _l("Meeting request"), "identity_disclosed": _l("Identity disclosed"),
+    "channel_moved": _l("Moved to another channel"), "deadline_extended": _l("Deadline extended"),
 }
 
 
@@ -359,9 +375,22 @@ def _case_page(opened: OpenCase, staff: staff_auth.Staff, *, error: str | None =
     close_form.outcome.choices = [SelectChoice(o, OUTCOME_LABELS[o]) for o in handling.OUTCOMES]
     share_form = ShareForm(prefix="share")
     share_form.user_id.choices = [SelectChoice(u.id, u.display_name) for u in view.share_candidates]
+    move_form = MoveForm(prefix="move")
+    move_form.channel.choices = [SelectChoice(c.slug, c.name(g.lang)) for c in session.scalars(
+        select(Channel).where(Channel.active.is_(True), Channel.id != view.case.channel_id).order_by(Channel.position))]
+    extend_form = ExtendForm(prefix="extend")
+    extend_form.extension.choices = [
+        SelectChoice(f"{m.kind}:{slug}", f"{MILESTONE_LABELS.get(m.kind, m.kind)}: "
+                     f"{case_track.EXTENSION_LABELS.get(slug, slug)} (+{days})")
+        for m, slug, days in case_track.extensions_available(session, view.case)]
     forms.update(status=status_form, close=close_form, share=share_form, hold=ReasonForm(prefix="hold"),
-                 release=ReasonForm(prefix="release"), meeting=ConfirmForm(prefix="meeting"))
+                 release=ReasonForm(prefix="release"), meeting=ConfirmForm(prefix="meeting"), move=move_form,
+                 extend=extend_form)
     if form is not None:
+        for posted in form:  # the posted form keeps what was typed, the fresh one knows the choices
+            fresh = getattr(forms[failed], posted.short_name, None)
+            if fresh is not None and getattr(fresh, "choices", None) and not getattr(posted, "choices", None):
+                posted.choices = fresh.choices
         forms[failed] = form
     meeting = next((m for m in view.milestones if m.kind == "meeting" and m.done_on is None), None)
     return render_template("handler/case.html", view=view, forms=forms, error=error, failed=failed,
@@ -385,7 +414,7 @@ def _case_action(name: str, form_class: type[BaseForm], run: Callable[..., None]
             return _case_page(opened, staff, error=" ".join(map(str, errors)), failed=name, form=form, status=400)
         try:
             run(session, opened, staff, form)
-        except handling.ActionRefused as problem:
+        except (handling.ActionRefused, case_track.TrackRefused) as problem:
             session.rollback()
             return _case_page(opened, staff, error=str(problem), failed=name, form=form, status=400)
         session.commit()
@@ -417,7 +446,16 @@ CASE_ACTIONS: dict[str, tuple[type[BaseForm], Callable[..., None]]] = {
     "hold": (ReasonForm, lambda s, o, st, f: handling.set_legal_hold(s, o, st, _reason(f))),
     "release": (ReasonForm, lambda s, o, st, f: handling.lift_legal_hold(s, o, st, _reason(f))),
     "meeting": (ConfirmForm, lambda s, o, st, f: handling.record_meeting_held(s, o, st, clock.today())),
+    "move": (MoveForm, lambda s, o, st, f: case_track.move_case(s, o, st.user.id, f.channel.data or "", _reason(f),
+                                                                clock.today())),
+    "extend": (ExtendForm, lambda s, o, st, f: case_track.extend_deadline(
+        s, o, st.user.id, *_extension(f), _reason(f), clock.today())),
 }
+
+
+def _extension(form: Any) -> tuple[str, str]:
+    kind, _, slug = str(form.extension.data or "").partition(":")
+    return kind, slug
 for _name, (_form_class, _run) in CASE_ACTIONS.items():
     bp.add_url_rule(f"/case/<reference>/{_name}", endpoint=f"case_{_name}",
                     view_func=_with_case(_case_action(_name, _form_class, _run)), methods=["POST"])

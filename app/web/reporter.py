@@ -76,6 +76,8 @@ KIND_LABELS = {
     "feedback": _l("Feedback"),
     "meeting_request": _l("Request for a meeting"),
     "identity_disclosed": _l("Identity shared"),
+    "channel_moved": _l("Handled in another procedure"),
+    "deadline_extended": _l("New date"),
 }
 
 

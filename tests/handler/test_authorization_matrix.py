@@ -57,6 +57,9 @@ MATRIX: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/nl/handler/case/{A}/acknowledge"): CASE_ACTION,
     ("POST", "/nl/handler/case/{A}/feedback"): CASE_ACTION,
     ("POST", "/nl/handler/case/{A}/status"): CASE_ACTION,
+    ("POST", "/nl/handler/case/{A}/move"): CASE_ACTION,
+    # Case A's policy (Wbk) has no extension: refused with a message, not hidden.
+    ("POST", "/nl/handler/case/{A}/extend"): row(400, 404, 404, 403, 403, "login", "login", "login"),
     ("POST", "/nl/handler/case/{A}/share"): row(400, 404, 404, 403, 403, "login", "login", "login"),
     ("POST", "/nl/handler/case/{A}/close"): CASE_ACTION,
     ("POST", "/nl/handler/case/{A}/hold"): CASE_ACTION,  # a closed case can be held: purge comes after closing
@@ -86,7 +89,9 @@ ACTION_DATA = {"note": {"note-text": "notitie"}, "reply": {"reply-text": "antwoo
                "acknowledge": {"acknowledge-text": "ontvangen"}, "feedback": {"feedback-text": "terugkoppeling"},
                "status": {"status-status": "in_progress"}, "share": {"share-user_id": "nobody"},
                "close": {"close-outcome": "unfounded"}, "hold": {"hold-reason": "Lopende procedure"},
-               "release": {"release-reason": "Procedure afgerond"}, "meeting": {}}
+               "release": {"release-reason": "Procedure afgerond"}, "meeting": {},
+               "move": {"move-channel": "integriteit", "move-reason": "Integriteitsschending"},
+               "extend": {"extend-extension": "feedback:extension", "extend-reason": "Meer tijd"}}
 
 
 @dataclass
