@@ -135,3 +135,12 @@ def staff_user(session: Session, username: str) -> User | None:
     """An active handler by user name (for the command line)."""
     return session.scalar(select(User).where(User.username == username, User.active.is_(True),
                                              User.is_handler.is_(True)))
+
+
+def promised_dates(channel: Channel, on: date) -> list[tuple[str, date]]:
+    """(milestone kind, due date) the channel's policy sets for a report received and acknowledged on `on`:
+    what an acknowledgement text sent that day promises (the retention review is not for the reporter)."""
+    rules = [rule for rule in clock.policy_rules(channel.policy) if not rule.retention]
+    planned = clock.plan(rules, {"received": on, "acknowledged": on}, retention_months=channel.retention_months,
+                         shift_to_working_day=channel.policy.shift_to_working_day)
+    return [(kind, item.due_on) for kind, item in planned.items()]

@@ -147,6 +147,7 @@ BUILTIN_CHANNELS: list[dict[str, Any]] = [
     },
 ]
 
+# The generic text of earlier versions: replaced by the channel's own text where an admin never changed it.
 ACKNOWLEDGEMENT_NL = (
     "Wij hebben uw bericht ontvangen en bevestigen hierbij de ontvangst. Wij behandelen het vertrouwelijk. "
     "U kunt in deze brievenbus vragen van ons verwachten en op elk moment aanvullen wat u wilt. "
@@ -157,6 +158,46 @@ ACKNOWLEDGEMENT_EN = (
     "You may find questions from us in this mailbox and you can add to your report at any time. "
     "You will hear within three months at the latest what we have done with your report."
 )
+
+# Each shipped channel's acknowledgement: its own deadline (its policy's) and its own noun.
+CHANNEL_ACKNOWLEDGEMENTS: dict[str, tuple[str, str]] = {
+    "misstand": (
+        "Wij hebben uw melding van een vermoeden van een misstand ontvangen en bevestigen hierbij de ontvangst. "
+        "Wij behandelen haar vertrouwelijk. U kunt in deze brievenbus vragen van ons verwachten en op elk moment "
+        "aanvullen wat u wilt. U hoort uiterlijk drie maanden na deze bevestiging wat wij met uw melding hebben "
+        "gedaan.",
+        "We have received your report of suspected wrongdoing and hereby acknowledge its receipt. We treat it "
+        "confidentially. You may find questions from us in this mailbox and you can add to your report at any time. "
+        "You will hear what we have done with your report within three months of this acknowledgement at the "
+        "latest.",
+    ),
+    "integriteit": (
+        "Wij hebben uw melding van een integriteitsschending ontvangen en bevestigen hierbij de ontvangst. "
+        "Wij behandelen haar vertrouwelijk. U kunt in deze brievenbus vragen van ons verwachten en op elk moment "
+        "aanvullen wat u wilt. U hoort uiterlijk drie maanden na deze bevestiging wat wij met uw melding hebben "
+        "gedaan.",
+        "We have received your report of an integrity violation and hereby acknowledge its receipt. We treat it "
+        "confidentially. You may find questions from us in this mailbox and you can add to your report at any time. "
+        "You will hear what we have done with your report within three months of this acknowledgement at the "
+        "latest.",
+    ),
+    "omgangsvormen": (
+        "Wij hebben uw klacht over ongewenste omgangsvormen ontvangen en bevestigen hierbij de ontvangst. "
+        "Wij behandelen haar vertrouwelijk. De klachtenmanager reageert binnen twee weken na ontvangst "
+        "inhoudelijk op uw klacht en vertelt u dan hoe de klacht verder wordt behandeld.",
+        "We have received your complaint about unwanted behaviour and hereby acknowledge its receipt. We treat it "
+        "confidentially. The complaints manager will respond to your complaint within two weeks of receipt and "
+        "tell you then how it will be handled further.",
+    ),
+    "vertrouwenspersoon": (
+        "De vertrouwenspersoon heeft uw vraag ontvangen. Wat u schrijft blijft vertrouwelijk en u houdt zelf de "
+        "regie: er gebeurt niets zonder uw toestemming. U krijgt binnen twee weken na ontvangst antwoord in deze "
+        "brievenbus.",
+        "The confidential adviser has received your question. What you write stays confidential and you stay in "
+        "control: nothing happens without your consent. You will get an answer in this mailbox within two weeks "
+        "of receipt.",
+    ),
+}
 
 DEFAULT_ORGANISATION = {
     "name": "Onze organisatie",
@@ -181,16 +222,23 @@ def ensure_defaults(session: Session) -> None:
             session.add(policy)
             policies[policy.slug] = policy
     session.flush()
-    existing = set(session.scalars(select(Channel.slug)))
+    existing = {channel.slug: channel for channel in session.scalars(select(Channel))}
     for spec in BUILTIN_CHANNELS:
-        if spec["slug"] in existing:
+        text_nl, text_en = CHANNEL_ACKNOWLEDGEMENTS[spec["slug"]]
+        channel = existing.get(spec["slug"])
+        if channel is not None:
+            # Only the old generic text is replaced (it promised three months on every channel).
+            if channel.acknowledgement_nl == ACKNOWLEDGEMENT_NL:
+                channel.acknowledgement_nl = text_nl
+            if channel.acknowledgement_en == ACKNOWLEDGEMENT_EN:
+                channel.acknowledgement_en = text_en
             continue
         values = {key: value for key, value in spec.items() if key != "policy"}
         session.add(
             Channel(
                 policy_id=policies[spec["policy"]].id,
-                acknowledgement_nl=ACKNOWLEDGEMENT_NL,
-                acknowledgement_en=ACKNOWLEDGEMENT_EN,
+                acknowledgement_nl=text_nl,
+                acknowledgement_en=text_en,
                 **values,
             )
         )

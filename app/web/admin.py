@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.db import get_session
 from app.forms import BaseForm
 from app.models import ROLES, Channel, DeadlinePolicy, Organisation, User
-from app.services import accounts, administration, case_track
+from app.services import accounts, administration, case_track, clock, compliance
 from app.services.staff_auth import current_staff, require_role, settings_of_app
 from app.web import commit_or_error
 
@@ -160,7 +160,9 @@ def edit_channel(slug: str) -> Any:
         _, error = commit_or_error(save)
         if error is None:
             return redirect(url_for("admin.overview"))
-    return _render("admin/channel.html", form=form, channel=channel, error=error,
+    today = clock.today()
+    return _render("admin/channel.html", form=form, channel=channel, error=error, today=today,
+                   promised=case_track.promised_dates(channel, today), milestone_labels=compliance.milestone_label,
                    readers=administration.channel_readers(session).get(channel.id, 0))
 
 
