@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from app.services.staff_auth import COOKIE_NAME, current_staff, require_role, re
 from app.web import commit_or_error
 
 bp = Blueprint("handler", __name__)
+SOON_DAYS = 14  # a deadline this close is marked "soon" (amber), as in the compliance view
 
 
 # --- forms -------------------------------------------------------------------------------------------
@@ -150,7 +152,18 @@ KIND_LABELS = {
 @bp.app_context_processor
 def staff_labels() -> dict[str, Any]:
     return {"status_labels": STATUS_LABELS, "outcome_labels": OUTCOME_LABELS, "milestone_labels": MILESTONE_LABELS,
-            "kind_labels": KIND_LABELS, "staff_logout_form": LogoutForm, "staff_links": staff_links}
+            "kind_labels": KIND_LABELS, "staff_logout_form": LogoutForm, "staff_links": staff_links,
+            "legal_today": clock.today, "soon_days": SOON_DAYS}
+
+
+@bp.app_template_filter("filesize")
+def filesize(size: int) -> str:
+    """A file size in the page's language (Babel): "22 bytes", "1,5 kB", "3,2 MB"."""
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
+    if size < 1024 * 1024:
+        return _("%(size)s kB", size=format_decimal(size / 1024, "#,##0.0"))
+    return _("%(size)s MB", size=format_decimal(size / (1024 * 1024), "#,##0.0"))
 
 
 def staff_links(staff: staff_auth.Staff) -> list[tuple[str, str]]:
@@ -393,8 +406,10 @@ def _case_page(opened: OpenCase, staff: staff_auth.Staff, *, error: str | None =
                 posted.choices = fresh.choices
         forms[failed] = form
     meeting = next((m for m in view.milestones if m.kind == "meeting" and m.done_on is None), None)
+    done = request.args.get("done", "") if request.method == "GET" else ""
     return render_template("handler/case.html", view=view, forms=forms, error=error, failed=failed,
-                           staff=staff, open_meeting=meeting), status
+                           staff=staff, open_meeting=meeting, done=done if done in DONE_MESSAGES else "",
+                           done_messages=DONE_MESSAGES), status
 
 
 @bp.get("/case/<reference>")
@@ -412,16 +427,47 @@ def _case_action(name: str, form_class: type[BaseForm], run: Callable[..., None]
         if not form.validate_on_submit():
             errors = [e for errs in form.errors.values() for e in errs]
             return _case_page(opened, staff, error=" ".join(map(str, errors)), failed=name, form=form, status=400)
+        detail = _confirm_detail(opened, name, form) if name in CONFIRM_FIRST else None
+        if detail is not None and request.form.get(f"{name}-confirmed") != "1":
+            return render_template("handler/confirm.html", case=opened.case, name=name, form=form, staff=staff,
+                                   question=CONFIRM_FIRST[name], detail=detail)
         try:
             run(session, opened, staff, form)
         except (handling.ActionRefused, case_track.TrackRefused) as problem:
             session.rollback()
             return _case_page(opened, staff, error=str(problem), failed=name, form=form, status=400)
         session.commit()
-        return redirect(url_for("handler.case", reference=opened.case.reference) + f"#{name}")
+        return redirect(url_for("handler.case", reference=opened.case.reference, done=name) + f"#{name}-done")
 
     action.__name__ = f"case_{name}"
     return action
+
+
+# Irreversible actions: the first POST shows what will happen, the second (with "-confirmed") does it.
+CONFIRM_FIRST = {
+    "close": _l("Close this case? It cannot be reopened: no more messages can be sent, and the retention period "
+                "starts today."),
+    "share": _l("Share this case? The handler gets the case key and can read everything, now and later; "
+                "this cannot be taken back."),
+}
+DONE_MESSAGES = {
+    "acknowledge": _l("The acknowledgement was sent to the reporter's mailbox."),
+    "reply": _l("Your reply was sent to the reporter's mailbox."),
+    "feedback": _l("The feedback was sent to the reporter's mailbox."),
+    "note": _l("The note was saved."), "status": _l("The status was changed."), "close": _l("The case was closed."),
+    "share": _l("The case was shared."), "hold": _l("The case is on legal hold."),
+    "release": _l("The legal hold was lifted."), "meeting": _l("The meeting was recorded."),
+    "move": _l("The case was moved; its deadlines were recomputed."), "extend": _l("The deadline was extended."),
+}
+
+
+def _confirm_detail(opened: OpenCase, name: str, form: Any) -> str | None:
+    """What the confirmation page names; None when the choice is not valid (the service then refuses it)."""
+    if name == "close":
+        outcome = form.outcome.data or ""
+        return str(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else None
+    candidates = handling.share_candidates(get_session(), opened.case)
+    return next((user.display_name for user in candidates if user.id == form.user_id.data), None)
 
 
 def _text(form: Any) -> str:

@@ -6,6 +6,7 @@ import io
 
 import pyotp
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from sqlalchemy import select
 
@@ -51,11 +52,11 @@ def test_report_to_closed_case_in_a_real_browser(app: Flask, live_server: str, p
     handler.click("button[type=submit]")
     first_row = handler.locator("table.inbox tbody tr").first
     assert receipt.reference in first_row.inner_text()
-    assert ack_due.isoformat() in first_row.inner_text()
+    assert format_date(ack_due, "medium", locale="nl") in first_row.inner_text()
 
     first_row.locator("a").first.click()
     assert "Facturen worden dubbel betaald." in handler.content()
-    assert handler.locator("#acknowledge-text").input_value().startswith("Wij hebben uw bericht ontvangen")
+    assert handler.locator("#acknowledge-text").input_value().startswith("Wij hebben uw melding")
     handler.click("#acknowledge button[type=submit]")
     handler.fill("#reply-text", "Kunt u aangeven om welke facturen het gaat?")
     handler.click("#reply button[type=submit]")
@@ -66,7 +67,7 @@ def test_report_to_closed_case_in_a_real_browser(app: Flask, live_server: str, p
     reporter.fill("#passphrase", receipt.passphrase)
     reporter.click("main button[type=submit]")
     assert "Kunt u aangeven om welke facturen het gaat?" in reporter.content()
-    assert "Wij hebben uw bericht ontvangen" in reporter.content()
+    assert "Wij hebben uw melding" in reporter.content()
     reporter.fill("#body", "Het gaat om de facturen van leverancier X.")
     reporter.click("form[action$='/brievenbus/bericht'] button[type=submit]")
     assert "leverancier X" in reporter.content()
@@ -77,6 +78,7 @@ def test_report_to_closed_case_in_a_real_browser(app: Flask, live_server: str, p
     handler.click("#feedback button[type=submit]")
     handler.select_option("#close-outcome", "founded")
     handler.click("#close button[type=submit]")
+    handler.get_by_role("button", name="Ja, sluit de zaak af").click()
     assert handler.locator("#close").count() == 0 and handler.locator("#reply").count() == 0
     with db.session_scope(app) as session:
         closed = session.get(Case, receipt.case_id)

@@ -88,7 +88,7 @@ MAY_READ_CASE_A = {H: {key for key in MATRIX if key[1].startswith("/nl/handler/c
 ACTION_DATA = {"note": {"note-text": "notitie"}, "reply": {"reply-text": "antwoord"},
                "acknowledge": {"acknowledge-text": "ontvangen"}, "feedback": {"feedback-text": "terugkoppeling"},
                "status": {"status-status": "in_progress"}, "share": {"share-user_id": "nobody"},
-               "close": {"close-outcome": "unfounded"}, "hold": {"hold-reason": "Lopende procedure"},
+               "close": {"close-outcome": "unfounded", "close-confirmed": "1"}, "hold": {"hold-reason": "Lopende procedure"},
                "release": {"release-reason": "Procedure afgerond"}, "meeting": {},
                "move": {"move-channel": "integriteit", "move-reason": "Integriteitsschending"},
                "extend": {"extend-extension": "feedback:extension", "extend-reason": "Meer tijd"}}

@@ -92,7 +92,7 @@ def test_handler_moves_a_case_and_the_clock_counts_from_the_original_receipt(
     assert empty.status_code == 400 and "Geef een reden" in empty.get_data(as_text=True)
     response = _post(client, receipt.reference, "move", channel="misstand",
                      reason="Structurele intimidatie: een misstand")
-    assert response.status_code == 302 and response.headers["Location"].endswith("#move")
+    assert response.status_code == 302 and response.headers["Location"].endswith("#move-done")
     feedback_due = clock.add_period(RECEIVED, months=3, days=7)
     assert _milestones(app, receipt.reference) == {"acknowledge": RECEIVED + timedelta(days=7),
                                                    "feedback": feedback_due}
@@ -122,7 +122,7 @@ def test_awb_extension_with_its_reason_shown_to_the_reporter(
     assert 'value="decide:committee"' in page and 'value="decide:extension"' in page
     response = _post(client, receipt.reference, "extend", extension="decide:committee",
                      reason="Advies van de klachtencommissie")
-    assert response.status_code == 302 and response.headers["Location"].endswith("#extend")
+    assert response.status_code == 302 and response.headers["Location"].endswith("#extend-done")
     assert _milestones(app, receipt.reference) == {"decide": RECEIVED + timedelta(days=70)}
     again = _post(client, receipt.reference, "extend", extension="decide:committee", reason="nogmaals")
     assert again.status_code == 400

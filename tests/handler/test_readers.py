@@ -86,7 +86,8 @@ def test_sharing_the_case_allows_the_deactivation(
 
     token = re.search(r'name="share-csrf_token" type="hidden" value="([^"]+)"', tokens)
     assert token
-    shared = handler.post(f"{case_path}/share", data={"share-csrf_token": token.group(1), "share-user_id": bert.id})
+    shared = handler.post(f"{case_path}/share", data={"share-csrf_token": token.group(1), "share-user_id": bert.id,
+                                                          "share-confirmed": "1"})
     assert shared.status_code in (302, 303)
     client = _admin_client(app, make_member, login)
     path = f"/nl/admin/users/{anna.id}"
