@@ -73,6 +73,39 @@ BUILTIN_POLICIES: list[dict[str, Any]] = [
 ]
 
 
+# Dutch names and descriptions of the built-in policies (the stored ones are English); shown while an admin
+# has not renamed the policy.
+BUILTIN_POLICIES_NL: dict[str, tuple[str, str]] = {
+    "wbk": ("Wet bescherming klokkenluiders (Wbk)",
+            "Ontvangstbevestiging binnen 7 dagen na ontvangst; terugkoppeling binnen 3 maanden na de bevestiging "
+            "(of 3 maanden na de 7e dag als er geen bevestiging is verstuurd; de vroegste datum geldt), zonder "
+            "verlenging; een gesprek binnen 14 dagen na het verzoek. Wbk art. 2; Richtlijn 2019/1937 art. 9 en "
+            "15(1)(a)."),
+    "bestuursdecreet": ("Bestuursdecreet (Vlaanderen)",
+                        "Ontvangstbevestiging binnen 7 kalenderdagen; terugkoppeling binnen 3 maanden. "
+                        "Bestuursdecreet art. III.60 e.v."),
+    "be-private": ("België, private sector (wet van 28 november 2022)",
+                   "Ontvangstbevestiging binnen 7 dagen; terugkoppeling binnen 3 maanden."),
+    "klachtenregeling-2w": ("Klachtenregeling: reactie binnen twee weken",
+                            "De klachtenmanager reageert binnen 14 dagen na ontvangst (klachtenregeling van de "
+                            "organisatie)."),
+    "awb-9": ("Awb 9:11 (Nederlandse overheidsorganen)",
+              "Beslissen binnen 6 weken na ontvangst; 10 weken met een adviescommissie; eenmaal te verdagen met "
+              "4 weken met een vastgelegde reden."),
+}
+
+
+def policy_text(policy: DeadlinePolicy, lang: str) -> tuple[str, str]:
+    """The policy's name and description in the page's language (built-in ones that are unchanged)."""
+    shipped = next((spec for spec in BUILTIN_POLICIES if spec["slug"] == policy.slug), None)
+    dutch = BUILTIN_POLICIES_NL.get(policy.slug)
+    if lang == "nl" and shipped is not None and dutch is not None:
+        name = dutch[0] if policy.name == shipped["name"] else policy.name
+        description = dutch[1] if policy.description == shipped["description"] else policy.description
+        return name, description
+    return policy.name, policy.description
+
+
 def _categories(*pairs: tuple[str, str, str]) -> list[dict[str, str]]:
     return [{"slug": slug, "nl": nl, "en": en} for slug, nl, en in pairs]
 
@@ -87,7 +120,7 @@ INTEGRITY_CATEGORIES = _categories(
     ("machtsmisbruik", "Misbruik van bevoegdheden", "Abuse of authority"),
     ("regels", "Overtreding van wet- of regelgeving", "Breach of law or regulations"),
     ("gevaar", "Gevaar voor veiligheid, gezondheid of milieu", "Danger to safety, health or the environment"),
-    ("cyber", "Informatiebeveiliging (cyber insecurity)", "Information security (cyber insecurity)"),
+    ("cyber", "Informatiebeveiliging", "Information security"),
     ("anders", "Anders", "Other"),
 )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.db import get_session
 from app.forms import BaseForm
 from app.models import ROLES, Channel, DeadlinePolicy, Organisation, User
-from app.services import accounts, administration, case_track, clock, compliance
+from app.services import accounts, administration, case_track, clock, compliance, defaults
 from app.services.staff_auth import current_staff, require_role, settings_of_app
 from app.web import commit_or_error
 
@@ -141,7 +141,7 @@ def edit_channel(slug: str) -> Any:
     form = ChannelForm(data={"recipients": [r.user_id for r in channel.recipients],
                              "acknowledgement_nl": channel.acknowledgement_nl,
                              "acknowledgement_en": channel.acknowledgement_en, "policy": channel.policy.slug})
-    form.policy.choices = [SelectChoice(p.slug, p.name)
+    form.policy.choices = [SelectChoice(p.slug, defaults.policy_text(p, g.get("lang", "nl"))[0])
                            for p in session.scalars(select(DeadlinePolicy).order_by(DeadlinePolicy.name))]
     form.recipients.choices = [
         SelectChoice(u.id, u.display_name)

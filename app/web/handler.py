@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.db import get_session
 from app.forms import BaseForm
 from app.models import Channel, utcnow
-from app.services import accounts, case_track, clock, handling, staff_auth
+from app.services import accounts, case_track, clock, defaults, handling, staff_auth
 from app.services.cases import OpenCase
 from app.services.handling import STATUSES
 from app.services.staff_auth import COOKIE_NAME, current_staff, require_role, require_staff, settings_of_app
@@ -153,7 +153,16 @@ KIND_LABELS = {
 def staff_labels() -> dict[str, Any]:
     return {"status_labels": STATUS_LABELS, "outcome_labels": OUTCOME_LABELS, "milestone_labels": MILESTONE_LABELS,
             "kind_labels": KIND_LABELS, "staff_logout_form": LogoutForm, "staff_links": staff_links,
-            "legal_today": clock.today, "soon_days": SOON_DAYS}
+            "legal_today": clock.today, "soon_days": SOON_DAYS, "policy_name": _policy_name,
+            "policy_description": _policy_description}
+
+
+def _policy_name(policy: Any) -> str:
+    return defaults.policy_text(policy, g.get("lang", "nl"))[0]
+
+
+def _policy_description(policy: Any) -> str:
+    return defaults.policy_text(policy, g.get("lang", "nl"))[1]
 
 
 @bp.app_template_filter("filesize")
