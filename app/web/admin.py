@@ -6,9 +6,20 @@ Deadline policies are edited in app/web/admin_policies.py, which adds its views 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -19,7 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.db import get_session
 from app.forms import BaseForm
 from app.models import ROLES, Channel, DeadlinePolicy, Organisation, User
-from app.services import accounts, administration, case_track, clock, compliance, defaults
+from app.services import accounts, administration, audit_log, case_track, clock, compliance, defaults
 from app.services.staff_auth import current_staff, require_role, settings_of_app
 from app.web import commit_or_error
 
@@ -181,6 +192,35 @@ def organisation() -> Any:
         if error is None:
             return redirect(url_for("admin.overview"))
     return _render("admin/organisation.html", form=form, error=error)
+
+
+def _audit_filter() -> audit_log.AuditFilter:
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    return audit_log.AuditFilter(user_id=request.args.get("person", ""), action=request.args.get("action", ""),
+                                 since=day("from"), until=day("to"))
+
+
+@bp.get("/audit")
+@require_role("admin")
+def audit() -> str:
+    session = get_session()
+    wanted = _audit_filter()
+    return _render("admin/audit.html", rows=audit_log.rows(session, wanted), wanted=wanted,
+                   people=list(session.scalars(select(User).order_by(User.display_name))),
+                   actions=audit_log.actions(session), page_size=audit_log.PAGE_SIZE)
+
+
+@bp.get("/audit.csv")
+@require_role("admin")
+def audit_csv() -> Response:
+    found = audit_log.rows(get_session(), _audit_filter(), limit=None)
+    return Response(stream_with_context(audit_log.as_csv(found, compliance.csv_delimiter(g.get("lang", "nl")))),
+                    mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="meldkluis-audit.csv"'})
 
 
 def _staff() -> Any:

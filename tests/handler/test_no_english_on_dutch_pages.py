@@ -19,7 +19,8 @@ from .conftest import Member  # noqa: TID252
 PAGES = ("/nl/handler/", "/nl/handler/account", "/nl/handler/case/{ref}", "/nl/compliance/",
          "/nl/compliance/register", "/nl/compliance/report/{year}", "/nl/admin/", "/nl/admin/users/new",
          "/nl/admin/users/{user}", "/nl/admin/channels/misstand", "/nl/admin/channels/omgangsvormen",
-         "/nl/admin/organisation", "/nl/admin/policies", "/nl/admin/policies/wbk")
+         "/nl/admin/organisation", "/nl/admin/policies", "/nl/admin/policies/wbk",
+         "/nl/admin/audit")
 
 
 def _english_texts() -> list[str]:
