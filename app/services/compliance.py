@@ -264,7 +264,21 @@ def overview(session: Session, granularity: str, year: int | None, on: date, lan
             for period, channel_id in keys]
     totals = sorted((OverviewRow(period, "", stats) for (period, channel_id), stats in cells.items()
                      if not channel_id), key=lambda row: row.period)
-    return Overview(granularity, year, years_with_cases(session), rows, totals, bar_chart(totals))
+    years = years_with_cases(session)
+    by_period = {row.period: row for row in totals}
+    every = [by_period.get(period, OverviewRow(period, "", Stats()))
+             for period in _all_periods(granularity, year, years)]
+    return Overview(granularity, year, years, rows, totals, bar_chart(every))
+
+
+def _all_periods(granularity: str, year: int | None, years: list[int]) -> list[str]:
+    """Every period the chart spans, also those without cases: the months (or quarters) of the year, or
+    every year (or its months and quarters) from the first case to the last."""
+    span = [year] if year is not None else sorted(years)
+    if granularity == "year":
+        return [str(y) for y in span]
+    months = range(1, 13) if granularity == "month" else (1, 4, 7, 10)
+    return [_period(y, month, granularity) for y in span for month in months]
 
 
 def bar_chart(totals: list[OverviewRow]) -> Markup:
@@ -274,9 +288,11 @@ def bar_chart(totals: list[OverviewRow]) -> Markup:
         ("on-time", _("Acknowledged on time"), "#1f6f5c", lambda s: s.ack_on_time),
         ("overdue", _("Overdue now"), "#b3261e", lambda s: s.overdue_now),
     )
-    bar, gap, height, top, bottom, left = 14, 12, 160, 20, 40, 36
+    bar, gap, height, top, bottom, left = 16, 14, 220, 20, 40, 36
     group = bar * len(series) + gap
-    width = left + max(1, len(totals)) * group + 10
+    legend_step = 190
+    # Wide enough for every period and for the whole legend (which a one-period chart used to cut off).
+    width = max(left + max(1, len(totals)) * group + 10, left + len(series) * legend_step)
     peak = max([1] + [getter(row.stats) for row in totals for *_, getter in series])
     scale = height / peak
     parts = [
@@ -302,7 +318,7 @@ def bar_chart(totals: list[OverviewRow]) -> Markup:
         )
     legend_y = top + height + bottom
     for number, (_slug, label, colour, _getter) in enumerate(series):
-        x = left + number * 150
+        x = left + number * legend_step
         parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{x + 14}" y="{legend_y}" font-size="11">{escape(label)}</text>')
     parts.append("</svg>")
