@@ -5,12 +5,14 @@ An admin handles configuration only; nothing here touches a case key or content.
 
 from __future__ import annotations
 
+import smtplib
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.models import (
     ROLES,
     AuditEvent,
@@ -22,7 +24,7 @@ from app.models import (
     Participant,
     User,
 )
-from app.services import accounts
+from app.services import accounts, notify
 from app.services.staff_auth import Staff
 
 
@@ -138,3 +140,27 @@ def set_organisation(session: Session, staff: Staff, values: dict[str, str]) -> 
     for key in ("name", "intro_nl", "intro_en", "adviser_name", "adviser_contact_nl", "adviser_contact_en"):
         setattr(organisation, key, values.get(key, "").strip())
     _audit(session, staff, "organisation_updated")
+
+
+TEST_MAIL_SUBJECT = "Meldkluis: testbericht / test message"
+TEST_MAIL_BODY = ("Dit is een testbericht van Meldkluis: de e-mailinstellingen werken.\n\n"
+                  "This is a test message from Meldkluis: the e-mail settings work.\n")
+
+
+def send_test_mail(session: Session, settings: Settings, staff: Staff) -> str:
+    """Send a fixed, content-free test mail to the admin's own address; returns that address.
+
+    Lets an admin check the SMTP settings before a real notice depends on them. Audited.
+    """
+    if not settings.smtp_host:
+        raise accounts.AccountError(str(_l("No mail server is configured (MELDKLUIS_SMTP_HOST).")))
+    address = staff.user.email
+    if not address:
+        raise accounts.AccountError(str(_l("Your account has no e-mail address. Add one first.")))
+    try:
+        notify.send_mail(settings, address, TEST_MAIL_SUBJECT, TEST_MAIL_BODY)
+    except (OSError, smtplib.SMTPException) as error:
+        raise accounts.AccountError(str(_l("The test mail could not be sent (%(error)s). Check the mail settings.",
+                                           error=type(error).__name__))) from error
+    _audit(session, staff, "smtp_test_sent")
+    return address

@@ -88,13 +88,18 @@ def _render(template: str, **context: Any) -> str:
 
 @bp.get("/")
 @require_role("admin")
-def overview() -> str:
+def overview() -> Any:
+    return _overview()
+
+
+def _overview(*, mail_sent_to: str | None = None, mail_error: str | None = None, status: int = 200) -> Any:
     session = get_session()
     users = list(session.scalars(select(User).order_by(User.username)))
     channels = list(session.scalars(select(Channel).order_by(Channel.position)))
     readers = administration.channel_readers(session)
     return _render("admin/overview.html", users=users, channels=channels, action_form=ActionForm(), readers=readers,
-                   readers_ok=[channel_id for channel_id, count in readers.items() if count >= 2])
+                   readers_ok=[channel_id for channel_id, count in readers.items() if count >= 2],
+                   mail_sent_to=mail_sent_to, mail_error=mail_error), status
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -203,6 +208,16 @@ def _audit_filter() -> audit_log.AuditFilter:
 
     return audit_log.AuditFilter(user_id=request.args.get("person", ""), action=request.args.get("action", ""),
                                  since=day("from"), until=day("to"))
+
+
+@bp.post("/smtp-test")
+@require_role("admin")
+def smtp_test() -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    address, error = commit_or_error(lambda: administration.send_test_mail(get_session(), settings_of_app(),
+                                                                           _staff()))
+    return _overview(mail_sent_to=address, mail_error=error, status=200 if error is None else 400)
 
 
 @bp.get("/audit")
