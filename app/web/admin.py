@@ -30,7 +30,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.db import get_session
 from app.forms import BaseForm
 from app.models import ROLES, Channel, DeadlinePolicy, Organisation, User
-from app.services import accounts, administration, audit_log, case_track, clock, compliance, defaults
+from app.services import (
+    accounts,
+    administration,
+    audit_log,
+    case_track,
+    channels,
+    clock,
+    compliance,
+    defaults,
+)
 from app.services.staff_auth import current_staff, require_role, settings_of_app
 from app.web import commit_or_error
 
@@ -65,6 +74,20 @@ class ChannelForm(BaseForm):
     acknowledgement_en = TextAreaField(_l("Acknowledgement text (English)"), validators=[Length(max=5000)])
 
 
+class NewChannelForm(BaseForm):
+    slug = StringField(_l("Short name in the web address"), validators=[DataRequired(), Length(max=40)])
+    kind = SelectField(_l("Reporters send"), choices=[SelectChoice("melding", _l("a report (melding)")),
+                                                      SelectChoice("klacht", _l("a complaint (klacht)")),
+                                                      SelectChoice("vraag", _l("a question (vraag)"))])
+    name_nl = StringField(_l("Name (Dutch)"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    description_nl = TextAreaField(_l("Description (Dutch)"), validators=[Length(max=5000)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
+    policy = SelectField(_l("Deadline policy"), choices=[], validate_choice=False)
+    categories = TextAreaField(_l("Categories, one a line: short name | Dutch | English"),
+                               validators=[Length(max=10000)])
+
+
 class OrganisationForm(BaseForm):
     name = StringField(_l("Name of the organisation"), validators=[DataRequired(), Length(max=200)])
     intro_nl = TextAreaField(_l("Introduction on the start page (Dutch)"), validators=[Length(max=5000)])
@@ -92,14 +115,15 @@ def overview() -> Any:
     return _overview()
 
 
-def _overview(*, mail_sent_to: str | None = None, mail_error: str | None = None, status: int = 200) -> Any:
+def _overview(*, mail_sent_to: str | None = None, mail_error: str | None = None, channel_error: str | None = None,
+              status: int = 200) -> Any:
     session = get_session()
     users = list(session.scalars(select(User).order_by(User.username)))
     channels = list(session.scalars(select(Channel).order_by(Channel.position)))
     readers = administration.channel_readers(session)
     return _render("admin/overview.html", users=users, channels=channels, action_form=ActionForm(), readers=readers,
                    readers_ok=[channel_id for channel_id, count in readers.items() if count >= 2],
-                   mail_sent_to=mail_sent_to, mail_error=mail_error), status
+                   mail_sent_to=mail_sent_to, mail_error=mail_error, channel_error=channel_error), status
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -180,6 +204,48 @@ def edit_channel(slug: str) -> Any:
     return _render("admin/channel.html", form=form, channel=channel, error=error, today=today,
                    promised=case_track.promised_dates(channel, today), milestone_labels=compliance.milestone_label,
                    readers=administration.channel_readers(session).get(channel.id, 0))
+
+
+@bp.route("/channels/new", methods=["GET", "POST"])
+@require_role("admin")
+def new_channel() -> Any:
+    session = get_session()
+    form = NewChannelForm()
+    form.policy.choices = [SelectChoice(p.slug, defaults.policy_text(p, g.get("lang", "nl"))[0])
+                           for p in session.scalars(select(DeadlinePolicy).order_by(DeadlinePolicy.name))]
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            channel = channels.create_channel(session, _staff().user.id, channels.NewChannel(
+                **{key: str(getattr(form, key).data or "") for key in (
+                    "slug", "kind", "name_nl", "name_en", "description_nl", "description_en")},
+                policy_slug=form.policy.data or "", categories_text=form.categories.data or ""))
+        except channels.ChannelRefused as refused:
+            session.rollback()
+            problems = refused.problems
+        else:
+            session.commit()
+            return redirect(url_for("admin.edit_channel", slug=channel.slug))
+    return _render("admin/channel_new.html", form=form, problems=problems)
+
+
+@bp.post("/channels/<slug>/<action>")
+@require_role("admin")
+def channel_state(slug: str, action: str) -> Any:
+    session = get_session()
+    channel = session.scalar(select(Channel).where(Channel.slug == slug)) or abort(404)
+    if action not in ("retire", "reactivate", "delete") or not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "delete":
+            channels.delete_channel(session, _staff().user.id, channel)
+        else:
+            channels.set_active(session, _staff().user.id, channel, action == "reactivate")
+    except channels.ChannelRefused as refused:
+        session.rollback()
+        return _overview(mail_error=None, channel_error=" ".join(refused.problems), status=400)
+    session.commit()
+    return redirect(url_for("admin.overview") + "#channels")
 
 
 @bp.route("/organisation", methods=["GET", "POST"])

@@ -23,7 +23,7 @@ PASSWORD = "a long enough password 123"
 PAGES = ("/handler/login", "/handler/", "/handler/account", "/handler/case/{ref}", "/compliance/",
          "/compliance/register", "/compliance/report/{year}", "/admin/", "/admin/users/new", "/admin/users/{user}",
          "/admin/channels/misstand", "/admin/organisation", "/admin/policies", "/admin/policies/wbk",
-         "/admin/audit")
+         "/admin/audit", "/admin/channels/new")
 
 
 @pytest.fixture

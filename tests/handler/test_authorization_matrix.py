@@ -81,6 +81,8 @@ MATRIX: dict[tuple[str, str], tuple[object, ...]] = {
     ("GET", "/nl/admin/audit.csv"): ADMIN_ONLY,
     # The admin passes the role check; this cell's token is not the admin form's, so the form refuses it.
     ("POST", "/nl/admin/smtp-test"): row(403, 403, 403, 403, 400, "login", "login", "login"),
+    ("POST", "/nl/admin/channels/misstand/retire"): row(403, 403, 403, 403, 400, "login", "login", "login"),
+    ("GET", "/nl/admin/channels/new"): ADMIN_ONLY,
     ("GET", "/nl/"): PUBLIC,
     ("GET", "/nl/brievenbus"): row(*(["mailbox-login"] * 5), 200, 200, "mailbox-login"),
     ("GET", "/nl/brievenbus/bijlage/{att}"): row(*(["mailbox-login"] * 5), 200, 404, "mailbox-login"),
@@ -96,7 +98,7 @@ ACTION_DATA = {"note": {"note-text": "notitie"}, "reply": {"reply-text": "antwoo
                "close": {"close-outcome": "unfounded", "close-confirmed": "1"}, "hold": {"hold-reason": "Lopende procedure"},
                "release": {"release-reason": "Procedure afgerond"}, "meeting": {},
                "move": {"move-channel": "integriteit", "move-reason": "Integriteitsschending"},
-               "extend": {"extend-extension": "feedback:extension", "extend-reason": "Meer tijd"}, "smtp-test": {}}
+               "extend": {"extend-extension": "feedback:extension", "extend-reason": "Meer tijd"}, "smtp-test": {}, "retire": {}}
 
 
 @dataclass

@@ -20,7 +20,7 @@ PAGES = ("/nl/handler/", "/nl/handler/account", "/nl/handler/case/{ref}", "/nl/c
          "/nl/compliance/register", "/nl/compliance/report/{year}", "/nl/admin/", "/nl/admin/users/new",
          "/nl/admin/users/{user}", "/nl/admin/channels/misstand", "/nl/admin/channels/omgangsvormen",
          "/nl/admin/organisation", "/nl/admin/policies", "/nl/admin/policies/wbk",
-         "/nl/admin/audit")
+         "/nl/admin/audit", "/nl/admin/channels/new")
 
 
 def _english_texts() -> list[str]:
