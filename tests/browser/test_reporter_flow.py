@@ -58,7 +58,7 @@ def test_reporter_flow_from_start_page_to_mailbox_reply(live_server: str, page, 
 
     page.get_by_label(t["body"]).fill("Een aanvulling vanuit de browser.")
     page.get_by_role("button", name=t["reply"]).click()
-    assert t["sent"] in page.content()
+    page.get_by_text(t["sent"]).wait_for()  # the page after the redirect, not the one being left
     assert "Een aanvulling vanuit de browser." in page.content()
 
     page.get_by_role("button", name=t["logout"]).click()
