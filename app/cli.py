@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -308,6 +309,112 @@ def legal_hold_command(reference: str, reason: str, clear: bool) -> None:
         except retention.LegalHoldError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"legal hold {'lifted from' if clear else 'set on'} {case.reference}")
+
+
+@main.group("case")
+def case_group() -> None:
+    """Change a case's track (the same actions as on the case page; each audited, the reporter told)."""
+
+
+def _open_for_handler(session: Any, settings: Settings, reference: str, username: str, password: str) -> Any:
+    """The case opened with a handler's key: the reporter's mailbox message is sealed under the case key."""
+    from sqlalchemy import select
+
+    import crypto
+    from app.models import Case
+    from app.services import case_track, cases
+
+    user = case_track.staff_user(session, username)
+    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper(), Case.purged_on.is_(None)))
+    if user is None or case is None or user.kdf_salt is None or user.private_key_by_password is None:
+        raise click.ClickException("no such case for this handler")
+    try:
+        key = crypto.derive_password_key(password, user.kdf_salt, settings.handler_kdf)
+        private_key = crypto.unwrap_private_key(user.private_key_by_password, key, "password")
+        return user, cases.open_as_handler(session, case, user.id, private_key)
+    except (crypto.DecryptionError, cases.NotAParticipant) as error:
+        raise click.ClickException("no such case for this handler, or a wrong password") from error
+
+
+_handler_option = click.option("--user", "username", required=True, help="The handler (a participant of the case).")
+_reason_option = click.option("--reason", required=True, help="Why; goes to the reporter and the audit trail.")
+_lang_option = click.option("--lang", type=click.Choice(["nl", "en"]), default="nl",
+                            help="Language of the message to the reporter.")
+
+
+@case_group.command("move")
+@click.argument("reference")
+@click.argument("channel")
+@_handler_option
+@_reason_option
+@_lang_option
+def case_move(reference: str, channel: str, username: str, reason: str, lang: str) -> None:
+    """Move a case to another channel; its clock follows that channel's policy from the original receipt."""
+    from app.services import case_track, clock
+
+    app = _app()
+    settings: Settings = app.config["MELDKLUIS"]
+    password = click.prompt("Password", hide_input=True)
+    with app.test_request_context(f"/{lang}/"), session_scope(app) as session:
+        user, opened = _open_for_handler(session, settings, reference, username, password)
+        try:
+            target = case_track.move_case(session, opened, user.id, channel, reason, clock.today())
+        except case_track.TrackRefused as error:
+            raise click.ClickException(str(error)) from error
+        promised = clock.next_promised_date(session, opened.case)
+        click.echo(f"{opened.case.reference} moved to {target.slug}; next date "
+                   f"{promised.isoformat() if promised else '-'}")
+
+
+@case_group.command("extend")
+@click.argument("reference")
+@click.argument("milestone")
+@click.argument("extension")
+@_handler_option
+@_reason_option
+@_lang_option
+def case_extend(reference: str, milestone: str, extension: str, username: str, reason: str, lang: str) -> None:
+    """Apply a policy's extension to an open milestone (Awb 9:11: decide committee | decide extension)."""
+    from app.services import case_track, clock
+
+    app = _app()
+    settings: Settings = app.config["MELDKLUIS"]
+    password = click.prompt("Password", hide_input=True)
+    with app.test_request_context(f"/{lang}/"), session_scope(app) as session:
+        user, opened = _open_for_handler(session, settings, reference, username, password)
+        try:
+            extended = case_track.extend_deadline(session, opened, user.id, milestone, extension, reason,
+                                                  clock.today())
+        except case_track.TrackRefused as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"{opened.case.reference} {milestone} now due {extended.due_on.isoformat()}")
+
+
+@main.group("channel")
+def channel_group() -> None:
+    """Channel settings."""
+
+
+@channel_group.command("policy")
+@click.argument("channel")
+@click.argument("policy")
+def channel_policy(channel: str, policy: str) -> None:
+    """Give a channel another deadline policy (audited); its open cases follow it from their receipt."""
+    from sqlalchemy import select
+
+    from app.models import Channel
+    from app.services import case_track
+
+    app = _app()
+    with app.test_request_context("/en/"), session_scope(app) as session:
+        found = session.scalar(select(Channel).where(Channel.slug == channel))
+        if found is None:
+            raise click.ClickException(f"no channel {channel}")
+        try:
+            case_track.set_channel_policy(session, None, found, policy)
+        except case_track.TrackRefused as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"channel {channel} now follows {policy}")
 
 
 if __name__ == "__main__":

@@ -224,3 +224,20 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def reader(app: Flask) -> str:
+    """An activated handler who receives every channel: without one, reports are refused (nobody could
+    read them). Returns the user id."""
+    from sqlalchemy import select
+
+    from app.models import Channel, ChannelRecipient
+    from app.services import accounts
+
+    with db.session_scope(app) as session:
+        user = accounts.create_user(session, "lezer", ["handler"], display_name="Lezer")
+        accounts.activate_user(session, user, "a long enough password 123", app.config["MELDKLUIS"].handler_kdf)
+        for channel in session.scalars(select(Channel)):
+            session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
+        return user.id

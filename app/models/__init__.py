@@ -2,7 +2,7 @@
 
 from app.models.attachment import Attachment
 from app.models.audit import AuditEvent
-from app.models.base import Base, new_id, today, utcnow
+from app.models.base import Base, new_id, utcnow
 from app.models.case import STATUSES, Case, CaseExclusion, Participant, ReporterSession
 from app.models.channel import Channel, ChannelRecipient
 from app.models.message import MESSAGE_KINDS, Message, Note
@@ -37,6 +37,5 @@ __all__ = [
     "User",
     "new_id",
     "open_deadline",
-    "today",
     "utcnow",
 ]

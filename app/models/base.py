@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -35,11 +35,6 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def today() -> date:
-    """The day, for times that a reporter's action creates (never a finer time)."""
-    return datetime.now(UTC).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

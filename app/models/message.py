@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import NO_ROWID, Base, UTCDateTime, new_id
 
-MESSAGE_KINDS = ("message", "acknowledgement", "feedback", "meeting_request", "identity_disclosed")
+MESSAGE_KINDS = ("message", "acknowledgement", "feedback", "meeting_request", "identity_disclosed", "channel_moved",
+                 "deadline_extended")
 
 
 class Message(Base):

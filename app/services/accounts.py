@@ -18,6 +18,7 @@ from zxcvbn import zxcvbn
 
 import crypto
 from app.models import ROLES, OneTimeLink, User, utcnow
+from app.services import defaults
 from crypto.params import KdfParams
 
 MIN_PASSWORD_LENGTH = 12
@@ -100,6 +101,7 @@ def activate_user(session: Session, user: User, password: str, kdf: KdfParams) -
         keypair.private, crypto.recovery_key_to_bytes(recovery_key), "recovery"
     )
     session.flush()
+    defaults.adopt_shipped_channels(session, user)
     return recovery_key
 
 

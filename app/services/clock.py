@@ -70,10 +70,16 @@ class PolicyError(ValueError):
         self.problems = problems
 
 
-def today(now: datetime | None = None) -> date:
-    """The current date in Europe/Amsterdam (not UTC: at 00:30 in Amsterdam it is already tomorrow)."""
-    moment = now if now is not None else datetime.now(UTC)
-    return moment.astimezone(ZONE).date()
+def now() -> datetime:
+    """The current moment (UTC); the one place the clock reads the time, so tests can set it."""
+    return datetime.now(UTC)
+
+
+def today(moment: datetime | None = None) -> date:
+    """The legal date: the current date in Europe/Amsterdam (not UTC: at 00:30 in Amsterdam it is
+    already tomorrow). Every date a server action records (receipt, messages, files, acknowledgement,
+    feedback, closing, purge) comes from here; there is deliberately no UTC "today" in the code base."""
+    return (moment if moment is not None else now()).astimezone(ZONE).date()
 
 
 @dataclass(frozen=True)

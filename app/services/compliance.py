@@ -26,6 +26,8 @@ from app.models import STATUSES, Case, Channel, DeadlinePolicy, Milestone, open_
 from app.services import clock
 
 GRANULARITIES = ("month", "quarter", "year")
+ACK_KINDS_LITERAL = list(clock.ACK_KINDS)
+FEEDBACK_KINDS_LITERAL = list(clock.FEEDBACK_KINDS)
 RETENTION_KIND = "retention_review"
 REGISTER_KINDS = ("acknowledge", "respond", "feedback", "decide", "meeting", RETENTION_KIND)
 SOON_DAYS = 14
@@ -76,6 +78,25 @@ def _period(year: int, month: int, granularity: str) -> str:
     return str(year)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """Milestones of one kind, each in exactly one state (a milestone is met when done on or before due)."""
+
+    on_time: int
+    late: int
+    overdue: int
+    running: int
+
+    @property
+    def decided(self) -> int:
+        """Done (on time or late) or missed: what the on-time percentage is over. Running is not decided."""
+        return self.on_time + self.late + self.overdue
+
+    @property
+    def percentage(self) -> str:
+        return percentage(self.on_time, self.decided)
+
+
 @dataclass
 class Stats:
     """One cell of the overview: a period and a channel (or all channels)."""
@@ -87,6 +108,12 @@ class Stats:
     feedback_total: int = 0
     feedback_on_time: int = 0
     overdue_now: int = 0
+    # Milestones not done yet: past their due date (overdue) or not (still running). What is neither
+    # on time nor undone was done late.
+    ack_overdue: int = 0
+    ack_running: int = 0
+    feedback_overdue: int = 0
+    feedback_running: int = 0
     ack_days: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     feedback_days: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -94,9 +121,20 @@ class Stats:
     def open(self) -> int:
         return self.received - self.closed
 
+    @property
+    def ack(self) -> Outcomes:
+        return Outcomes(self.ack_on_time, self.ack_total - self.ack_on_time - self.ack_overdue - self.ack_running,
+                        self.ack_overdue, self.ack_running)
+
+    @property
+    def feedback(self) -> Outcomes:
+        return Outcomes(self.feedback_on_time,
+                        self.feedback_total - self.feedback_on_time - self.feedback_overdue - self.feedback_running,
+                        self.feedback_overdue, self.feedback_running)
+
     def add(self, other: Stats) -> None:
         for name in ("received", "closed", "ack_total", "ack_on_time", "feedback_total", "feedback_on_time",
-                     "overdue_now"):
+                     "overdue_now", "ack_overdue", "ack_running", "feedback_overdue", "feedback_running"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for mine, theirs in ((self.ack_days, other.ack_days), (self.feedback_days, other.feedback_days)):
             for value, count in theirs.items():
@@ -192,6 +230,19 @@ def compute_stats(session: Session, granularity: str, year: int | None, on: date
     for received_on, channel_id, count in session.execute(overdue):
         cells[key_of(received_on, channel_id)].overdue_now += count
 
+    # Undone acknowledgement and feedback milestones (closed cases keep theirs as missed ones), from the
+    # partial index of open deadlines: few rows, however many years of history.
+    past_due = (Milestone.due_on < on).label("past_due")  # grouped by its name: one bound date
+    undone = _in_year(
+        select(Case.received_on, Case.channel_id, Milestone.kind, past_due, func.count())
+        .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
+        .where(open_deadline(), Milestone.kind.in_(ACK_KINDS_LITERAL + FEEDBACK_KINDS_LITERAL))
+        .group_by(Case.received_on, Case.channel_id, Milestone.kind, past_due), year)
+    for received_on, channel_id, kind, is_overdue, count in session.execute(undone):
+        cell = cells[key_of(received_on, channel_id)]
+        name = f"{'ack' if kind in clock.ACK_KINDS else 'feedback'}_{'overdue' if is_overdue else 'running'}"
+        setattr(cell, name, getattr(cell, name) + count)
+
     for (period, _channel), stats in list(cells.items()):
         cells[(period, "")].add(stats)
     return cells
@@ -213,7 +264,21 @@ def overview(session: Session, granularity: str, year: int | None, on: date, lan
             for period, channel_id in keys]
     totals = sorted((OverviewRow(period, "", stats) for (period, channel_id), stats in cells.items()
                      if not channel_id), key=lambda row: row.period)
-    return Overview(granularity, year, years_with_cases(session), rows, totals, bar_chart(totals))
+    years = years_with_cases(session)
+    by_period = {row.period: row for row in totals}
+    every = [by_period.get(period, OverviewRow(period, "", Stats()))
+             for period in _all_periods(granularity, year, years)]
+    return Overview(granularity, year, years, rows, totals, bar_chart(every))
+
+
+def _all_periods(granularity: str, year: int | None, years: list[int]) -> list[str]:
+    """Every period the chart spans, also those without cases: the months (or quarters) of the year, or
+    every year (or its months and quarters) from the first case to the last."""
+    span = [year] if year is not None else sorted(years)
+    if granularity == "year":
+        return [str(y) for y in span]
+    months = range(1, 13) if granularity == "month" else (1, 4, 7, 10)
+    return [_period(y, month, granularity) for y in span for month in months]
 
 
 def bar_chart(totals: list[OverviewRow]) -> Markup:
@@ -223,9 +288,11 @@ def bar_chart(totals: list[OverviewRow]) -> Markup:
         ("on-time", _("Acknowledged on time"), "#1f6f5c", lambda s: s.ack_on_time),
         ("overdue", _("Overdue now"), "#b3261e", lambda s: s.overdue_now),
     )
-    bar, gap, height, top, bottom, left = 14, 12, 160, 20, 40, 36
+    bar, gap, height, top, bottom, left = 16, 14, 220, 20, 40, 36
     group = bar * len(series) + gap
-    width = left + max(1, len(totals)) * group + 10
+    legend_step = 190
+    # Wide enough for every period and for the whole legend (which a one-period chart used to cut off).
+    width = max(left + max(1, len(totals)) * group + 10, left + len(series) * legend_step)
     peak = max([1] + [getter(row.stats) for row in totals for *_, getter in series])
     scale = height / peak
     parts = [
@@ -251,7 +318,7 @@ def bar_chart(totals: list[OverviewRow]) -> Markup:
         )
     legend_y = top + height + bottom
     for number, (_slug, label, colour, _getter) in enumerate(series):
-        x = left + number * 150
+        x = left + number * legend_step
         parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{x + 14}" y="{legend_y}" font-size="11">{escape(label)}</text>')
     parts.append("</svg>")
@@ -352,6 +419,7 @@ class RegisterRow:
     purged_on: date | None
     disclosure_risk: bool
     milestones: dict[str, tuple[date, date | None]]
+    states: dict[str, str]  # kind -> one of MILESTONE_STATES
 
 
 @dataclass(frozen=True)
@@ -405,8 +473,26 @@ def register(session: Session, year: int | None, on: date, lang: str, *, offset:
             disclosure_risk=any(m.kind in risky.get(item.channel_id, set()) and m.due_on < on
                                 and not (m.done_on is not None and m.done_on <= m.due_on) for m in own),
             milestones={m.kind: (m.due_on, m.done_on) for m in own},
+            states={m.kind: milestone_state(m.due_on, m.done_on, on) for m in own},
         ))
     return Register(rows, kinds, total)
+
+
+MILESTONE_STATES = ("on_time", "late", "overdue", "running")
+
+
+def milestone_state(due_on: date, done_on: date | None, on: date) -> str:
+    """Each milestone is in exactly one state: done on time, done late, overdue (undone, due date past)
+    or still running (undone, not yet due)."""
+    if done_on is not None:
+        return "on_time" if done_on <= due_on else "late"
+    return "overdue" if due_on < on else "running"
+
+
+def state_label(state: str) -> str:
+    labels = {"on_time": _("done on time"), "late": _("done late"), "overdue": _("overdue, not done"),
+              "running": _("still running")}
+    return labels.get(state, state)
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -422,10 +508,15 @@ def csv_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def register_csv(data: Register) -> Iterator[str]:
+def csv_delimiter(lang: str) -> str:
+    """Dutch spreadsheet software (decimal comma) expects semicolons; English, commas."""
+    return ";" if lang == "nl" else ","
+
+
+def register_csv(data: Register, delimiter: str = ",") -> Iterator[str]:
     """The register as CSV lines (UTF-8 with a byte-order mark so spreadsheets read accents)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -437,7 +528,8 @@ def register_csv(data: Register) -> Iterator[str]:
                          _("Feedback"), _("Closed"), _("Status"), _("Outcome"), _("Anonymous"), _("Legal hold"),
                          _("Purged"), _("Disclosure risk")]
     for kind in data.kinds:
-        header += [f"{milestone_label(kind)}: {_('due')}", f"{milestone_label(kind)}: {_('done')}"]
+        header += [f"{milestone_label(kind)}: {_('due')}", f"{milestone_label(kind)}: {_('done')}",
+                   f"{milestone_label(kind)}: {_('state')}"]
     writer.writerow([csv_cell(h) for h in header])
     yield "\ufeff" + flush()
     for row in data.rows:
@@ -446,7 +538,8 @@ def register_csv(data: Register) -> Iterator[str]:
                                row.legal_hold, row.purged_on, row.disclosure_risk]
         for kind in data.kinds:
             due, done = row.milestones.get(kind, (None, None))
-            cells += [due, done]
+            state = row.states.get(kind)
+            cells += [due, done, state_label(state) if state else None]
         writer.writerow([csv_cell(c) for c in cells])
         yield flush()
 

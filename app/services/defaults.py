@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Channel, DeadlinePolicy, Organisation
+from app.models import Channel, ChannelRecipient, DeadlinePolicy, Organisation, User
 
 # Rule format: see app/services/clock.py (the only reader). Each rule makes one milestone.
 _RETENTION = {"milestone": "retention_review", "trigger": "closed", "retention": True, "done_by": ["purged"]}
@@ -73,6 +73,39 @@ BUILTIN_POLICIES: list[dict[str, Any]] = [
 ]
 
 
+# Dutch names and descriptions of the built-in policies (the stored ones are English); shown while an admin
+# has not renamed the policy.
+BUILTIN_POLICIES_NL: dict[str, tuple[str, str]] = {
+    "wbk": ("Wet bescherming klokkenluiders (Wbk)",
+            "Ontvangstbevestiging binnen 7 dagen na ontvangst; terugkoppeling binnen 3 maanden na de bevestiging "
+            "(of 3 maanden na de 7e dag als er geen bevestiging is verstuurd; de vroegste datum geldt), zonder "
+            "verlenging; een gesprek binnen 14 dagen na het verzoek. Wbk art. 2; Richtlijn 2019/1937 art. 9 en "
+            "15(1)(a)."),
+    "bestuursdecreet": ("Bestuursdecreet (Vlaanderen)",
+                        "Ontvangstbevestiging binnen 7 kalenderdagen; terugkoppeling binnen 3 maanden. "
+                        "Bestuursdecreet art. III.60 e.v."),
+    "be-private": ("België, private sector (wet van 28 november 2022)",
+                   "Ontvangstbevestiging binnen 7 dagen; terugkoppeling binnen 3 maanden."),
+    "klachtenregeling-2w": ("Klachtenregeling: reactie binnen twee weken",
+                            "De klachtenmanager reageert binnen 14 dagen na ontvangst (klachtenregeling van de "
+                            "organisatie)."),
+    "awb-9": ("Awb 9:11 (Nederlandse overheidsorganen)",
+              "Beslissen binnen 6 weken na ontvangst; 10 weken met een adviescommissie; eenmaal te verdagen met "
+              "4 weken met een vastgelegde reden."),
+}
+
+
+def policy_text(policy: DeadlinePolicy, lang: str) -> tuple[str, str]:
+    """The policy's name and description in the page's language (built-in ones that are unchanged)."""
+    shipped = next((spec for spec in BUILTIN_POLICIES if spec["slug"] == policy.slug), None)
+    dutch = BUILTIN_POLICIES_NL.get(policy.slug)
+    if lang == "nl" and shipped is not None and dutch is not None:
+        name = dutch[0] if policy.name == shipped["name"] else policy.name
+        description = dutch[1] if policy.description == shipped["description"] else policy.description
+        return name, description
+    return policy.name, policy.description
+
+
 def _categories(*pairs: tuple[str, str, str]) -> list[dict[str, str]]:
     return [{"slug": slug, "nl": nl, "en": en} for slug, nl, en in pairs]
 
@@ -87,7 +120,7 @@ INTEGRITY_CATEGORIES = _categories(
     ("machtsmisbruik", "Misbruik van bevoegdheden", "Abuse of authority"),
     ("regels", "Overtreding van wet- of regelgeving", "Breach of law or regulations"),
     ("gevaar", "Gevaar voor veiligheid, gezondheid of milieu", "Danger to safety, health or the environment"),
-    ("cyber", "Informatiebeveiliging (cyber insecurity)", "Information security (cyber insecurity)"),
+    ("cyber", "Informatiebeveiliging", "Information security"),
     ("anders", "Anders", "Other"),
 )
 
@@ -147,6 +180,7 @@ BUILTIN_CHANNELS: list[dict[str, Any]] = [
     },
 ]
 
+# The generic text of earlier versions: replaced by the channel's own text where an admin never changed it.
 ACKNOWLEDGEMENT_NL = (
     "Wij hebben uw bericht ontvangen en bevestigen hierbij de ontvangst. Wij behandelen het vertrouwelijk. "
     "U kunt in deze brievenbus vragen van ons verwachten en op elk moment aanvullen wat u wilt. "
@@ -157,6 +191,46 @@ ACKNOWLEDGEMENT_EN = (
     "You may find questions from us in this mailbox and you can add to your report at any time. "
     "You will hear within three months at the latest what we have done with your report."
 )
+
+# Each shipped channel's acknowledgement: its own deadline (its policy's) and its own noun.
+CHANNEL_ACKNOWLEDGEMENTS: dict[str, tuple[str, str]] = {
+    "misstand": (
+        "Wij hebben uw melding van een vermoeden van een misstand ontvangen en bevestigen hierbij de ontvangst. "
+        "Wij behandelen haar vertrouwelijk. U kunt in deze brievenbus vragen van ons verwachten en op elk moment "
+        "aanvullen wat u wilt. U hoort uiterlijk drie maanden na deze bevestiging wat wij met uw melding hebben "
+        "gedaan.",
+        "We have received your report of suspected wrongdoing and hereby acknowledge its receipt. We treat it "
+        "confidentially. You may find questions from us in this mailbox and you can add to your report at any time. "
+        "You will hear what we have done with your report within three months of this acknowledgement at the "
+        "latest.",
+    ),
+    "integriteit": (
+        "Wij hebben uw melding van een integriteitsschending ontvangen en bevestigen hierbij de ontvangst. "
+        "Wij behandelen haar vertrouwelijk. U kunt in deze brievenbus vragen van ons verwachten en op elk moment "
+        "aanvullen wat u wilt. U hoort uiterlijk drie maanden na deze bevestiging wat wij met uw melding hebben "
+        "gedaan.",
+        "We have received your report of an integrity violation and hereby acknowledge its receipt. We treat it "
+        "confidentially. You may find questions from us in this mailbox and you can add to your report at any time. "
+        "You will hear what we have done with your report within three months of this acknowledgement at the "
+        "latest.",
+    ),
+    "omgangsvormen": (
+        "Wij hebben uw klacht over ongewenste omgangsvormen ontvangen en bevestigen hierbij de ontvangst. "
+        "Wij behandelen haar vertrouwelijk. De klachtenmanager reageert binnen twee weken na ontvangst "
+        "inhoudelijk op uw klacht en vertelt u dan hoe de klacht verder wordt behandeld.",
+        "We have received your complaint about unwanted behaviour and hereby acknowledge its receipt. We treat it "
+        "confidentially. The complaints manager will respond to your complaint within two weeks of receipt and "
+        "tell you then how it will be handled further.",
+    ),
+    "vertrouwenspersoon": (
+        "De vertrouwenspersoon heeft uw vraag ontvangen. Wat u schrijft blijft vertrouwelijk en u houdt zelf de "
+        "regie: er gebeurt niets zonder uw toestemming. U krijgt binnen twee weken na ontvangst antwoord in deze "
+        "brievenbus.",
+        "The confidential adviser has received your question. What you write stays confidential and you stay in "
+        "control: nothing happens without your consent. You will get an answer in this mailbox within two weeks "
+        "of receipt.",
+    ),
+}
 
 DEFAULT_ORGANISATION = {
     "name": "Onze organisatie",
@@ -181,17 +255,47 @@ def ensure_defaults(session: Session) -> None:
             session.add(policy)
             policies[policy.slug] = policy
     session.flush()
-    existing = set(session.scalars(select(Channel.slug)))
+    existing = {channel.slug: channel for channel in session.scalars(select(Channel))}
     for spec in BUILTIN_CHANNELS:
-        if spec["slug"] in existing:
+        text_nl, text_en = CHANNEL_ACKNOWLEDGEMENTS[spec["slug"]]
+        channel = existing.get(spec["slug"])
+        if channel is not None:
+            # Only the old generic text is replaced (it promised three months on every channel).
+            if channel.acknowledgement_nl == ACKNOWLEDGEMENT_NL:
+                channel.acknowledgement_nl = text_nl
+            if channel.acknowledgement_en == ACKNOWLEDGEMENT_EN:
+                channel.acknowledgement_en = text_en
             continue
         values = {key: value for key, value in spec.items() if key != "policy"}
         session.add(
             Channel(
                 policy_id=policies[spec["policy"]].id,
-                acknowledgement_nl=ACKNOWLEDGEMENT_NL,
-                acknowledgement_en=ACKNOWLEDGEMENT_EN,
+                acknowledgement_nl=text_nl,
+                acknowledgement_en=text_en,
                 **values,
             )
         )
+    session.flush()
+
+
+def adopt_shipped_channels(session: Session, user: User) -> None:
+    """First run: the first admin who is also a handler receives every shipped channel's reports.
+
+    Without this a fresh installation has channels no one can read (a report would be sealed to the
+    reporter alone while its statutory clock runs). Later admin-handlers are not added: recipients are
+    then the admin's choice.
+    """
+    if not (user.is_admin and user.is_handler and user.public_key is not None):
+        return
+    earlier = session.scalar(select(User.id).where(
+        User.is_admin.is_(True), User.is_handler.is_(True), User.public_key.is_not(None), User.id != user.id,
+    ).limit(1))
+    if earlier is not None:
+        return
+    shipped = [spec["slug"] for spec in BUILTIN_CHANNELS]
+    channels = session.scalars(select(Channel).where(Channel.slug.in_(shipped)))
+    have = set(session.scalars(select(ChannelRecipient.channel_id).where(ChannelRecipient.user_id == user.id)))
+    for channel in channels:
+        if channel.id not in have:
+            session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
     session.flush()

@@ -36,6 +36,7 @@ from app.models import (
 from app.services import cases, clock, notify, retention, storage
 from app.services.cases import AttachmentInfo, NoteItem, OpenCase, ThreadItem
 from app.services.staff_auth import Staff
+from app.services.submission import ONGOING_CHOICES, QUESTIONS
 
 OUTCOMES = ("founded", "partly_founded", "unfounded", "referred", "withdrawn", "not_investigated")
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
@@ -213,6 +214,9 @@ class CaseView:
     milestones: list[Milestone]
     names: dict[str | None, str]
     acknowledgement_text: str
+    answers: list[tuple[str, str]]  # the report under its question labels, empty answers left out
+    disclosure_risk: bool  # Directive art. 15(1)(a): the feedback date passed without feedback
+    today: date
 
 
 def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, thread_page: int | None = None) -> CaseView:
@@ -234,14 +238,7 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, threa
             .where(CaseExclusion.case_id == case.id).order_by(User.display_name)
         )
     )
-    excluded_ids = {u.id for u in deselected} | {u.id for u in handlers}
-    candidates = [
-        u for u in session.scalars(
-            select(User).where(User.is_handler.is_(True), User.active.is_(True), User.public_key.is_not(None))
-            .order_by(User.display_name)
-        )
-        if u.id not in excluded_ids
-    ]
+    candidates = share_candidates(session, case, handlers, deselected)
     names: dict[str | None, str] = {u.id: u.display_name for u in session.scalars(select(User))}
     thread = cases.read_thread_page(session, opened, thread_page)
     participant = session.scalar(
@@ -250,9 +247,11 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, threa
     if participant is not None:
         participant.last_read_counter = case.message_counter
     audit(session, staff, case, "case_viewed")
+    report = cases.read_report(opened)
+    today = clock.today()
     return CaseView(
         case=case,
-        report=cases.read_report(opened),
+        report=report,
         identity=cases.read_identity(opened),
         report_files=thread.report_files,
         thread=thread.items,
@@ -267,7 +266,43 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, threa
         ),
         names=names,
         acknowledgement_text=case.channel.acknowledgement_en if lang == "en" else case.channel.acknowledgement_nl,
+        answers=labelled_answers(report),
+        disclosure_risk=case.purged_on is None and clock.disclosure_risk(session, case, today),
+        today=today,
     )
+
+
+def share_candidates(session: Session, case: Case, handlers: list[User] | None = None,
+                     deselected: list[User] | None = None) -> list[User]:
+    """Active handlers with a key who do not hold this case's key and whom the reporter did not deselect."""
+    if handlers is None:
+        handlers = list(session.scalars(select(User).join(Participant, Participant.user_id == User.id)
+                                        .where(Participant.case_id == case.id)))
+    if deselected is None:
+        deselected = list(session.scalars(select(User).join(CaseExclusion, CaseExclusion.user_id == User.id)
+                                          .where(CaseExclusion.case_id == case.id)))
+    excluded_ids = {u.id for u in deselected} | {u.id for u in handlers}
+    return [
+        u for u in session.scalars(
+            select(User).where(User.is_handler.is_(True), User.active.is_(True), User.public_key.is_not(None))
+            .order_by(User.display_name)
+        )
+        if u.id not in excluded_ids
+    ]
+
+
+def labelled_answers(report: dict[str, str]) -> list[tuple[str, str]]:
+    """The report's answers under their question labels, in the request's language; empty answers left
+    out, coded answers ("yes") in words. Keys no question knows (older forms) keep their key as label."""
+    words = {code: str(label) for code, label in ONGOING_CHOICES}
+    known = {question.key for question in QUESTIONS}
+    answers = []
+    for question in QUESTIONS:
+        value = (report.get(question.key) or "").strip()
+        if value:
+            answers.append((str(question.label), words.get(value, value) if question.key == "ongoing" else value))
+    answers += [(key, value) for key, value in report.items() if key not in known and value.strip()]
+    return answers
 
 
 # --- actions -----------------------------------------------------------------------------------------

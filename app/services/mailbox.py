@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.config import Settings
-from app.models import Attachment, Case, Message, Participant, ReporterSession, new_id, today, utcnow
+from app.models import Attachment, Case, Message, Participant, ReporterSession, new_id, utcnow
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
 from app.services.limits import Limits, Schedule
@@ -279,7 +279,7 @@ def _finish(session: Session, mailbox: Mailbox, files: list[UploadedFile]) -> No
 def post_reply(session: Session, settings: Settings, mailbox: Mailbox, body: str,
                files: list[UploadedFile], *, day: date | None = None) -> None:
     """Add the reporter's message with its (already encrypted) files; commits once."""
-    day = day or today()
+    day = day or clock.today()
     body = body.strip()
     try:
         errors: dict[str, list[str]] = {}
@@ -312,7 +312,7 @@ MEETING_TEXTS = {
 def request_meeting(session: Session, settings: Settings, mailbox: Mailbox, way: str, note: str,
                     *, day: date | None = None) -> None:
     """Ask for a meeting (Wbk art. 2): a message of kind meeting_request and the meeting milestone."""
-    day = day or today()
+    day = day or clock.today()
     note = note.strip()
     if way not in MEETING_WAYS:
         raise MailboxError({"way": [str(_l("Choose in person or by phone."))]})
@@ -332,7 +332,7 @@ IDENTITY_DISCLOSED_TEXT = _l("I have chosen to share who I am. You find it with 
 def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, identity: str,
                       *, day: date | None = None) -> None:
     """Seal the identity the reporter chose to give; the thread only says that it happened."""
-    day = day or today()
+    day = day or clock.today()
     identity = identity.strip()
     if not identity:
         raise MailboxError({"identity": [str(_l("Write your name and how we can reach you."))]})

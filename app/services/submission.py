@@ -15,12 +15,12 @@ from datetime import date
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 import crypto
 from app.config import Settings
-from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id, today
+from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id
 from app.services import cases, clock, notify, scrub, storage
 from app.services.cases import OpenCase
 from app.services.limits import Busy, Limits
@@ -52,6 +52,10 @@ QUESTIONS: tuple[Question, ...] = (
     Question("evidence", _l("Is there evidence?"), _l("Describe documents or other proof, or where it can be "
                                                          "found. You can add files below.")),
 )
+# A case sealed to no handler could never be opened while its statutory clock runs: refused, nothing stored.
+NO_READER_MESSAGE = _l("No one can receive reports on this channel at the moment, so we cannot accept yours: "
+                       "nothing has been stored. Copy your text if you want to keep it, and try again later "
+                       "or choose another way to report.")
 ONGOING_CHOICES: tuple[tuple[str, object], ...] = (
     ("yes", _l("Yes")), ("no", _l("No")), ("unknown", _l("I don't know")),
 )
@@ -105,8 +109,18 @@ class ReportChannel:
         return [ChannelRecipientInfo(u.id, u.display_name or u.username) for u in self.recipients]
 
 
+def _has_reader() -> ColumnElement[bool]:
+    """At least one active recipient of the channel holds a key (else no one could ever open a case)."""
+    return (select(ChannelRecipient.user_id)
+            .join(User, User.id == ChannelRecipient.user_id)
+            .where(ChannelRecipient.channel_id == Channel.id, User.active.is_(True), User.public_key.is_not(None))
+            .exists())
+
+
 def active_channels(session: Session) -> list[Channel]:
-    return list(session.scalars(select(Channel).where(Channel.active.is_(True)).order_by(Channel.position)))
+    """The channels offered to reporters: active ones that someone can read."""
+    return list(session.scalars(select(Channel).where(Channel.active.is_(True), _has_reader())
+                                .order_by(Channel.position)))
 
 
 def find_report_channel(session: Session, slug: str) -> ReportChannel | None:
@@ -158,6 +172,8 @@ def validate_report(session: Session, settings: Settings, report: ReportInput, f
     if found is None:
         raise SubmissionError({"": [str(_l("This channel does not exist (any more). Choose another one."))]})
     channel, recipients = found.channel, found.recipients
+    if not recipients:
+        raise SubmissionError({"": [str(NO_READER_MESSAGE)]})
     if report.category not in {c["slug"] for c in channel.categories}:
         errors.setdefault("category", []).append(str(_l("Choose a subject.")))
     limit = settings.max_text_chars
@@ -219,7 +235,7 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
     and rolls back, then re-raises. `found`: as for `validate_report`. With `limits` (the HTTP path) a valid
     report must also pass `admit_report`.
     """
-    day = day or today()
+    day = day or clock.today()
     try:
         channel, recipients, selected = validate_report(session, settings, report, len(draft.files), found)
         if limits is not None:

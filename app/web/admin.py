@@ -6,20 +6,40 @@ Deadline policies are edited in app/web/admin_policies.py, which adds its views 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.db import get_session
 from app.forms import BaseForm
-from app.models import ROLES, Channel, Organisation, User
-from app.services import accounts, administration
+from app.models import ROLES, Channel, DeadlinePolicy, Organisation, User
+from app.services import (
+    accounts,
+    administration,
+    audit_log,
+    case_track,
+    channels,
+    clock,
+    compliance,
+    defaults,
+)
 from app.services.staff_auth import current_staff, require_role, settings_of_app
 from app.web import commit_or_error
 
@@ -49,8 +69,23 @@ class EditUserForm(BaseForm):
 
 class ChannelForm(BaseForm):
     recipients = CheckboxesField(_l("Handlers who receive new cases"), choices=[], validate_choice=False)
+    policy = SelectField(_l("Deadline policy"), choices=[], validate_choice=False)
     acknowledgement_nl = TextAreaField(_l("Acknowledgement text (Dutch)"), validators=[Length(max=5000)])
     acknowledgement_en = TextAreaField(_l("Acknowledgement text (English)"), validators=[Length(max=5000)])
+
+
+class NewChannelForm(BaseForm):
+    slug = StringField(_l("Short name in the web address"), validators=[DataRequired(), Length(max=40)])
+    kind = SelectField(_l("Reporters send"), choices=[SelectChoice("melding", _l("a report (melding)")),
+                                                      SelectChoice("klacht", _l("a complaint (klacht)")),
+                                                      SelectChoice("vraag", _l("a question (vraag)"))])
+    name_nl = StringField(_l("Name (Dutch)"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    description_nl = TextAreaField(_l("Description (Dutch)"), validators=[Length(max=5000)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
+    policy = SelectField(_l("Deadline policy"), choices=[], validate_choice=False)
+    categories = TextAreaField(_l("Categories, one a line: short name | Dutch | English"),
+                               validators=[Length(max=10000)])
 
 
 class OrganisationForm(BaseForm):
@@ -76,11 +111,19 @@ def _render(template: str, **context: Any) -> str:
 
 @bp.get("/")
 @require_role("admin")
-def overview() -> str:
+def overview() -> Any:
+    return _overview()
+
+
+def _overview(*, mail_sent_to: str | None = None, mail_error: str | None = None, channel_error: str | None = None,
+              status: int = 200) -> Any:
     session = get_session()
     users = list(session.scalars(select(User).order_by(User.username)))
     channels = list(session.scalars(select(Channel).order_by(Channel.position)))
-    return _render("admin/overview.html", users=users, channels=channels, action_form=ActionForm())
+    readers = administration.channel_readers(session)
+    return _render("admin/overview.html", users=users, channels=channels, action_form=ActionForm(), readers=readers,
+                   readers_ok=[channel_id for channel_id, count in readers.items() if count >= 2],
+                   mail_sent_to=mail_sent_to, mail_error=mail_error, channel_error=channel_error), status
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -137,17 +180,72 @@ def edit_channel(slug: str) -> Any:
     channel = session.scalar(select(Channel).where(Channel.slug == slug)) or abort(404)
     form = ChannelForm(data={"recipients": [r.user_id for r in channel.recipients],
                              "acknowledgement_nl": channel.acknowledgement_nl,
-                             "acknowledgement_en": channel.acknowledgement_en})
+                             "acknowledgement_en": channel.acknowledgement_en, "policy": channel.policy.slug})
+    form.policy.choices = [SelectChoice(p.slug, defaults.policy_text(p, g.get("lang", "nl"))[0])
+                           for p in session.scalars(select(DeadlinePolicy).order_by(DeadlinePolicy.name))]
     form.recipients.choices = [
         SelectChoice(u.id, u.display_name)
         for u in session.scalars(select(User).where(User.is_handler.is_(True)).order_by(User.display_name))
     ]
+    error = None
     if form.validate_on_submit():
-        administration.set_channel(session, _staff(), channel, form.recipients.data or [],
-                                   form.acknowledgement_nl.data or "", form.acknowledgement_en.data or "")
-        session.commit()
-        return redirect(url_for("admin.overview"))
-    return _render("admin/channel.html", form=form, channel=channel)
+        def save() -> None:
+            administration.set_channel(session, _staff(), channel, form.recipients.data or [],
+                                       form.acknowledgement_nl.data or "", form.acknowledgement_en.data or "")
+            try:
+                case_track.set_channel_policy(session, _staff().user.id, channel, form.policy.data or "")
+            except case_track.TrackRefused as refused:
+                raise accounts.AccountError(str(refused)) from refused
+
+        _, error = commit_or_error(save)
+        if error is None:
+            return redirect(url_for("admin.overview"))
+    today = clock.today()
+    return _render("admin/channel.html", form=form, channel=channel, error=error, today=today,
+                   promised=case_track.promised_dates(channel, today), milestone_labels=compliance.milestone_label,
+                   readers=administration.channel_readers(session).get(channel.id, 0))
+
+
+@bp.route("/channels/new", methods=["GET", "POST"])
+@require_role("admin")
+def new_channel() -> Any:
+    session = get_session()
+    form = NewChannelForm()
+    form.policy.choices = [SelectChoice(p.slug, defaults.policy_text(p, g.get("lang", "nl"))[0])
+                           for p in session.scalars(select(DeadlinePolicy).order_by(DeadlinePolicy.name))]
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            channel = channels.create_channel(session, _staff().user.id, channels.NewChannel(
+                **{key: str(getattr(form, key).data or "") for key in (
+                    "slug", "kind", "name_nl", "name_en", "description_nl", "description_en")},
+                policy_slug=form.policy.data or "", categories_text=form.categories.data or ""))
+        except channels.ChannelRefused as refused:
+            session.rollback()
+            problems = refused.problems
+        else:
+            session.commit()
+            return redirect(url_for("admin.edit_channel", slug=channel.slug))
+    return _render("admin/channel_new.html", form=form, problems=problems)
+
+
+@bp.post("/channels/<slug>/<action>")
+@require_role("admin")
+def channel_state(slug: str, action: str) -> Any:
+    session = get_session()
+    channel = session.scalar(select(Channel).where(Channel.slug == slug)) or abort(404)
+    if action not in ("retire", "reactivate", "delete") or not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "delete":
+            channels.delete_channel(session, _staff().user.id, channel)
+        else:
+            channels.set_active(session, _staff().user.id, channel, action == "reactivate")
+    except channels.ChannelRefused as refused:
+        session.rollback()
+        return _overview(mail_error=None, channel_error=" ".join(refused.problems), status=400)
+    session.commit()
+    return redirect(url_for("admin.overview") + "#channels")
 
 
 @bp.route("/organisation", methods=["GET", "POST"])
@@ -165,6 +263,45 @@ def organisation() -> Any:
         if error is None:
             return redirect(url_for("admin.overview"))
     return _render("admin/organisation.html", form=form, error=error)
+
+
+def _audit_filter() -> audit_log.AuditFilter:
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    return audit_log.AuditFilter(user_id=request.args.get("person", ""), action=request.args.get("action", ""),
+                                 since=day("from"), until=day("to"))
+
+
+@bp.post("/smtp-test")
+@require_role("admin")
+def smtp_test() -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    address, error = commit_or_error(lambda: administration.send_test_mail(get_session(), settings_of_app(),
+                                                                           _staff()))
+    return _overview(mail_sent_to=address, mail_error=error, status=200 if error is None else 400)
+
+
+@bp.get("/audit")
+@require_role("admin")
+def audit() -> str:
+    session = get_session()
+    wanted = _audit_filter()
+    return _render("admin/audit.html", rows=audit_log.rows(session, wanted), wanted=wanted,
+                   people=list(session.scalars(select(User).order_by(User.display_name))),
+                   actions=audit_log.actions(session), page_size=audit_log.PAGE_SIZE)
+
+
+@bp.get("/audit.csv")
+@require_role("admin")
+def audit_csv() -> Response:
+    found = audit_log.rows(get_session(), _audit_filter(), limit=None)
+    return Response(stream_with_context(audit_log.as_csv(found, compliance.csv_delimiter(g.get("lang", "nl")))),
+                    mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="meldkluis-audit.csv"'})
 
 
 def _staff() -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, g, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -14,7 +14,7 @@ from wtforms.validators import Length
 from app.db import get_session
 from app.forms import BaseForm
 from app.models import DeadlinePolicy
-from app.services import clock, policies
+from app.services import clock, defaults, policies
 from app.services.staff_auth import current_staff, require_role
 from app.web.admin import bp
 
@@ -53,8 +53,10 @@ def policies_list() -> str:
 
 def _edit(policy: DeadlinePolicy | None) -> Any:
     session = get_session()
+    # A built-in policy's texts in the page's language: saving them stores what the admin saw.
+    name, description = defaults.policy_text(policy, g.get("lang", "nl")) if policy is not None else ("", "")
     form = PolicyForm() if policy is None else PolicyForm(data={
-        "name": policy.name, "description": policy.description, "rules": policies.rules_as_json(policy),
+        "name": name, "description": description, "rules": policies.rules_as_json(policy),
         "shift_to_working_day": policy.shift_to_working_day,
     })
     problems: list[str] = []

@@ -79,7 +79,7 @@ def register_csv() -> Response:
     data = compliance.register(get_session(), year, today, _lang())
     name = f"meldkluis-register-{year or 'all'}.csv"
     return Response(
-        stream_with_context(compliance.register_csv(data)), mimetype="text/csv",
+        stream_with_context(compliance.register_csv(data, compliance.csv_delimiter(_lang()))), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

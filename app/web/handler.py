@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -21,14 +22,15 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.db import get_session
 from app.extensions import limiter
 from app.forms import BaseForm
-from app.models import utcnow
-from app.services import accounts, clock, handling, inflow, limits, staff_auth
+from app.models import Channel, utcnow
+from app.services import accounts, case_track, clock, defaults, handling, inflow, limits, staff_auth
 from app.services.cases import OpenCase
 from app.services.handling import STATUSES
 from app.services.staff_auth import COOKIE_NAME, current_staff, require_role, require_staff, settings_of_app
 from app.web import commit_or_error, file_response
 
 bp = Blueprint("handler", __name__)
+SOON_DAYS = 14  # a deadline this close is marked "soon" (amber), as in the compliance view
 
 
 # --- forms -------------------------------------------------------------------------------------------
@@ -114,6 +116,20 @@ class ConfirmForm(BaseForm):
     pass
 
 
+class MoveForm(BaseForm):
+    """Move the case to another channel (track); the clock then counts from the original receipt."""
+
+    channel = SelectField(_l("New channel"), choices=[], validate_choice=False)
+    reason = StringField(_l("Reason"), render_kw={"maxlength": 200, "required": True})
+
+
+class ExtendForm(BaseForm):
+    """One of the policy's extensions of an open milestone ("kind:slug"), with the reason."""
+
+    extension = SelectField(_l("Extension"), choices=[], validate_choice=False)
+    reason = StringField(_l("Reason"), render_kw={"maxlength": 200, "required": True})
+
+
 STATUS_LABELS = {
     "new": _l("New"), "acknowledged": _l("Acknowledged"), "in_progress": _l("In progress"),
     "feedback_given": _l("Feedback given"), "closed": _l("Closed"),
@@ -130,13 +146,34 @@ MILESTONE_LABELS = {
 KIND_LABELS = {
     "message": _l("Message"), "acknowledgement": _l("Acknowledgement of receipt"), "feedback": _l("Feedback"),
     "meeting_request": _l("Meeting request"), "identity_disclosed": _l("Identity disclosed"),
+    "channel_moved": _l("Moved to another channel"), "deadline_extended": _l("Deadline extended"),
 }
 
 
 @bp.app_context_processor
 def staff_labels() -> dict[str, Any]:
     return {"status_labels": STATUS_LABELS, "outcome_labels": OUTCOME_LABELS, "milestone_labels": MILESTONE_LABELS,
-            "kind_labels": KIND_LABELS, "staff_logout_form": LogoutForm, "staff_links": staff_links}
+            "kind_labels": KIND_LABELS, "staff_logout_form": LogoutForm, "staff_links": staff_links,
+            "legal_today": clock.today, "soon_days": SOON_DAYS, "policy_name": _policy_name,
+            "policy_description": _policy_description}
+
+
+def _policy_name(policy: Any) -> str:
+    return defaults.policy_text(policy, g.get("lang", "nl"))[0]
+
+
+def _policy_description(policy: Any) -> str:
+    return defaults.policy_text(policy, g.get("lang", "nl"))[1]
+
+
+@bp.app_template_filter("filesize")
+def filesize(size: int) -> str:
+    """A file size in the page's language (Babel): "22 bytes", "1,5 kB", "3,2 MB"."""
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
+    if size < 1024 * 1024:
+        return _("%(size)s kB", size=format_decimal(size / 1024, "#,##0.0"))
+    return _("%(size)s MB", size=format_decimal(size / (1024 * 1024), "#,##0.0"))
 
 
 def staff_links(staff: staff_auth.Staff) -> list[tuple[str, str]]:
@@ -377,13 +414,28 @@ def _case_page(opened: OpenCase, staff: staff_auth.Staff, *, error: str | None =
     close_form.outcome.choices = [SelectChoice(o, OUTCOME_LABELS[o]) for o in handling.OUTCOMES]
     share_form = ShareForm(prefix="share")
     share_form.user_id.choices = [SelectChoice(u.id, u.display_name) for u in view.share_candidates]
+    move_form = MoveForm(prefix="move")
+    move_form.channel.choices = [SelectChoice(c.slug, c.name(g.lang)) for c in session.scalars(
+        select(Channel).where(Channel.active.is_(True), Channel.id != view.case.channel_id).order_by(Channel.position))]
+    extend_form = ExtendForm(prefix="extend")
+    extend_form.extension.choices = [
+        SelectChoice(f"{m.kind}:{slug}", f"{MILESTONE_LABELS.get(m.kind, m.kind)}: "
+                     f"{case_track.EXTENSION_LABELS.get(slug, slug)} (+{days})")
+        for m, slug, days in case_track.extensions_available(session, view.case)]
     forms.update(status=status_form, close=close_form, share=share_form, hold=ReasonForm(prefix="hold"),
-                 release=ReasonForm(prefix="release"), meeting=ConfirmForm(prefix="meeting"))
+                 release=ReasonForm(prefix="release"), meeting=ConfirmForm(prefix="meeting"), move=move_form,
+                 extend=extend_form)
     if form is not None:
+        for posted in form:  # the posted form keeps what was typed, the fresh one knows the choices
+            fresh = getattr(forms[failed], posted.short_name, None)
+            if fresh is not None and getattr(fresh, "choices", None) and not getattr(posted, "choices", None):
+                posted.choices = fresh.choices
         forms[failed] = form
     meeting = next((m for m in view.milestones if m.kind == "meeting" and m.done_on is None), None)
+    done = request.args.get("done", "") if request.method == "GET" else ""
     return render_template("handler/case.html", view=view, forms=forms, error=error, failed=failed,
-                           staff=staff, open_meeting=meeting), status
+                           staff=staff, open_meeting=meeting, done=done if done in DONE_MESSAGES else "",
+                           done_messages=DONE_MESSAGES), status
 
 
 @bp.get("/case/<reference>")
@@ -401,16 +453,47 @@ def _case_action(name: str, form_class: type[BaseForm], run: Callable[..., None]
         if not form.validate_on_submit():
             errors = [e for errs in form.errors.values() for e in errs]
             return _case_page(opened, staff, error=" ".join(map(str, errors)), failed=name, form=form, status=400)
+        detail = _confirm_detail(opened, name, form) if name in CONFIRM_FIRST else None
+        if detail is not None and request.form.get(f"{name}-confirmed") != "1":
+            return render_template("handler/confirm.html", case=opened.case, name=name, form=form, staff=staff,
+                                   question=CONFIRM_FIRST[name], detail=detail)
         try:
             run(session, opened, staff, form)
-        except handling.ActionRefused as problem:
+        except (handling.ActionRefused, case_track.TrackRefused) as problem:
             session.rollback()
             return _case_page(opened, staff, error=str(problem), failed=name, form=form, status=400)
         session.commit()
-        return redirect(url_for("handler.case", reference=opened.case.reference) + f"#{name}")
+        return redirect(url_for("handler.case", reference=opened.case.reference, done=name) + f"#{name}-done")
 
     action.__name__ = f"case_{name}"
     return action
+
+
+# Irreversible actions: the first POST shows what will happen, the second (with "-confirmed") does it.
+CONFIRM_FIRST = {
+    "close": _l("Close this case? It cannot be reopened: no more messages can be sent, and the retention period "
+                "starts today."),
+    "share": _l("Share this case? The handler gets the case key and can read everything, now and later; "
+                "this cannot be taken back."),
+}
+DONE_MESSAGES = {
+    "acknowledge": _l("The acknowledgement was sent to the reporter's mailbox."),
+    "reply": _l("Your reply was sent to the reporter's mailbox."),
+    "feedback": _l("The feedback was sent to the reporter's mailbox."),
+    "note": _l("The note was saved."), "status": _l("The status was changed."), "close": _l("The case was closed."),
+    "share": _l("The case was shared."), "hold": _l("The case is on legal hold."),
+    "release": _l("The legal hold was lifted."), "meeting": _l("The meeting was recorded."),
+    "move": _l("The case was moved; its deadlines were recomputed."), "extend": _l("The deadline was extended."),
+}
+
+
+def _confirm_detail(opened: OpenCase, name: str, form: Any) -> str | None:
+    """What the confirmation page names; None when the choice is not valid (the service then refuses it)."""
+    if name == "close":
+        outcome = form.outcome.data or ""
+        return str(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else None
+    candidates = handling.share_candidates(get_session(), opened.case)
+    return next((user.display_name for user in candidates if user.id == form.user_id.data), None)
 
 
 def _text(form: Any) -> str:
@@ -435,7 +518,16 @@ CASE_ACTIONS: dict[str, tuple[type[BaseForm], Callable[..., None]]] = {
     "hold": (ReasonForm, lambda s, o, st, f: handling.set_legal_hold(s, o, st, _reason(f))),
     "release": (ReasonForm, lambda s, o, st, f: handling.lift_legal_hold(s, o, st, _reason(f))),
     "meeting": (ConfirmForm, lambda s, o, st, f: handling.record_meeting_held(s, o, st, clock.today())),
+    "move": (MoveForm, lambda s, o, st, f: case_track.move_case(s, o, st.user.id, f.channel.data or "", _reason(f),
+                                                                clock.today())),
+    "extend": (ExtendForm, lambda s, o, st, f: case_track.extend_deadline(
+        s, o, st.user.id, *_extension(f), _reason(f), clock.today())),
 }
+
+
+def _extension(form: Any) -> tuple[str, str]:
+    kind, _, slug = str(form.extension.data or "").partition(":")
+    return kind, slug
 for _name, (_form_class, _run) in CASE_ACTIONS.items():
     bp.add_url_rule(f"/case/<reference>/{_name}", endpoint=f"case_{_name}",
                     view_func=_with_case(_case_action(_name, _form_class, _run)), methods=["POST"])

@@ -82,6 +82,8 @@ KIND_LABELS = {
     "feedback": _l("Feedback"),
     "meeting_request": _l("Request for a meeting"),
     "identity_disclosed": _l("Identity shared"),
+    "channel_moved": _l("Handled in another procedure"),
+    "deadline_extended": _l("New date"),
 }
 
 
@@ -224,6 +226,8 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
                    files_lost: bool = False, status: int = 200, clean_files: bool = True) -> tuple[str, int]:
     lang = g.get("lang", "nl")
     channel = found.channel
+    if not found.recipients and not general:
+        general = [str(submission.NO_READER_MESSAGE)]
     form.category.choices = [SelectChoice(c["slug"], c["en" if lang == "en" else "nl"]) for c in channel.categories]
     recipients = found.recipient_choices()
     form.recipients.choices = [SelectChoice(r.user_id, r.display_name) for r in recipients]

@@ -7,6 +7,7 @@ import re
 
 import pyotp
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -58,11 +59,11 @@ def test_report_to_closed_case_in_a_real_browser(app: Flask, live_server: str, p
     handler.click("button[type=submit]")
     first_row = handler.locator("table.inbox tbody tr").first
     expect(first_row).to_contain_text(receipt.reference, timeout=WAIT_MS)
-    assert ack_due.isoformat() in first_row.inner_text()
+    assert format_date(ack_due, "medium", locale="nl") in first_row.inner_text()
 
     first_row.locator("a").first.click()
     shows(handler, "Facturen worden dubbel betaald.")
-    expect(handler.locator("#acknowledge-text")).to_have_value(re.compile("^Wij hebben uw bericht ontvangen"),
+    expect(handler.locator("#acknowledge-text")).to_have_value(re.compile("^Wij hebben uw melding"),
                                                                timeout=WAIT_MS)
     handler.click("#acknowledge button[type=submit]")
     expect(handler.locator("#acknowledge")).to_have_count(0, timeout=WAIT_MS)
@@ -75,7 +76,7 @@ def test_report_to_closed_case_in_a_real_browser(app: Flask, live_server: str, p
     reporter.fill("#passphrase", receipt.passphrase)
     reporter.click("main button[type=submit]")
     shows(reporter, "Kunt u aangeven om welke facturen het gaat?")
-    shows(reporter, "Wij hebben uw bericht ontvangen")
+    shows(reporter, "Wij hebben uw melding")
     reporter.fill("#body", "Het gaat om de facturen van leverancier X.")
     reporter.click("form[action$='/brievenbus/bericht'] button[type=submit]")
     shows(reporter, "leverancier X")
@@ -87,6 +88,7 @@ def test_report_to_closed_case_in_a_real_browser(app: Flask, live_server: str, p
     shows(handler, "We hebben de betalingen stopgezet")
     handler.select_option("#close-outcome", "founded")
     handler.click("#close button[type=submit]")
+    handler.get_by_role("button", name="Ja, sluit de zaak af").click()
     expect(handler.locator("#close")).to_have_count(0, timeout=WAIT_MS)
     expect(handler.locator("#reply")).to_have_count(0, timeout=WAIT_MS)
     with db.session_scope(app) as session:

@@ -30,7 +30,7 @@ TEXTS = {
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_reporter_flow_from_start_page_to_mailbox_reply(app: Flask, live_server: str, page, tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_reporter_flow_from_start_page_to_mailbox_reply(app: Flask, live_server: str, page, tmp_path: Path, reader,  # type: ignore[no-untyped-def]
                                                         lang: str) -> None:
     t = TEXTS[lang]
     requests: list[str] = []

@@ -54,12 +54,17 @@ def _expected(session: Session, granularity: str, year: int | None) -> dict[tupl
                 cell.feedback_days[(case.feedback_on - case.received_on).days] += 1
             for m in milestones:
                 met = m.done_on is not None and m.done_on <= m.due_on
+                undone = "" if m.done_on is not None else "overdue" if m.due_on < ON else "running"
                 if m.kind in clock.ACK_KINDS:
                     cell.ack_total += 1
                     cell.ack_on_time += met
+                    cell.ack_overdue += undone == "overdue"
+                    cell.ack_running += undone == "running"
                 elif m.kind in clock.FEEDBACK_KINDS:
                     cell.feedback_total += 1
                     cell.feedback_on_time += met
+                    cell.feedback_overdue += undone == "overdue"
+                    cell.feedback_running += undone == "running"
                 if m.kind != compliance.RETENTION_KIND:
                     cell.overdue_now += m.done_on is None and m.due_on < ON and case.closed_on is None
     return cells
@@ -81,6 +86,9 @@ def test_sql_figures_equal_a_case_by_case_count(
                     assert found[key].median_ack_days == stats.median_ack_days
     assert sum(s.overdue_now for k, s in expected.items() if not k[1]) > 0  # the data exercises every figure
     assert sum(s.ack_total - s.ack_on_time for k, s in expected.items() if not k[1]) > 0
+    totals = [s for k, s in expected.items() if not k[1]]
+    for state in ("on_time", "late", "overdue", "running"):  # every one of the four states occurs
+        assert sum(getattr(s.ack, state) + getattr(s.feedback, state) for s in totals) > 0, state
 
 
 def test_deadline_list_is_paged_in_due_order(

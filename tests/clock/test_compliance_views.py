@@ -54,7 +54,7 @@ def test_policy_pages_are_for_admins_only(staff_client: Callable[..., FlaskClien
 
 
 def test_compliance_pages_show_no_content(
-    app: Flask, staff_client: Callable[..., FlaskClient], make_staff: Callable[..., str]
+    app: Flask, staff_client: Callable[..., FlaskClient], make_staff: Callable[..., str], reader: str
 ) -> None:
     settings = app.config["MELDKLUIS"]
     handler_id = make_staff("handler1", ("handler",))

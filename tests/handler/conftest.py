@@ -61,7 +61,8 @@ def make_member(app: Flask) -> Callable[..., Member]:
                 for slug in channels:
                     channel = session.scalar(select(Channel).where(Channel.slug == slug))
                     assert channel is not None
-                    session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
+                    if session.get(ChannelRecipient, (channel.id, user.id)) is None:  # a first admin-handler has it
+                        session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
             return Member(user.id, username, PASSWORD, user.totp_secret, recovery)
 
     return make

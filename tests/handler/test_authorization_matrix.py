@@ -58,6 +58,9 @@ MATRIX: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/nl/handler/case/{A}/acknowledge"): CASE_ACTION,
     ("POST", "/nl/handler/case/{A}/feedback"): CASE_ACTION,
     ("POST", "/nl/handler/case/{A}/status"): CASE_ACTION,
+    ("POST", "/nl/handler/case/{A}/move"): CASE_ACTION,
+    # Case A's policy (Wbk) has no extension: refused with a message, not hidden.
+    ("POST", "/nl/handler/case/{A}/extend"): row(400, 404, 404, 403, 403, "login", "login", "login"),
     ("POST", "/nl/handler/case/{A}/share"): row(400, 404, 404, 403, 403, "login", "login", "login"),
     ("POST", "/nl/handler/case/{A}/close"): CASE_ACTION,
     ("POST", "/nl/handler/case/{A}/hold"): CASE_ACTION,  # a closed case can be held: purge comes after closing
@@ -74,6 +77,13 @@ MATRIX: dict[tuple[str, str], tuple[object, ...]] = {
     ("GET", "/nl/admin/channels/misstand"): ADMIN_ONLY,
     ("GET", "/nl/admin/organisation"): ADMIN_ONLY,
     ("GET", "/nl/admin/policies"): ADMIN_ONLY,
+    ("GET", "/nl/admin/audit"): ADMIN_ONLY,
+    ("GET", "/nl/admin/audit?person={anna}&action=case_viewed&from=2026-01-01&to=2026-12-31"): ADMIN_ONLY,
+    ("GET", "/nl/admin/audit.csv"): ADMIN_ONLY,
+    # The admin passes the role check; this cell's token is not the admin form's, so the form refuses it.
+    ("POST", "/nl/admin/smtp-test"): row(403, 403, 403, 403, 400, "login", "login", "login"),
+    ("POST", "/nl/admin/channels/misstand/retire"): row(403, 403, 403, 403, 400, "login", "login", "login"),
+    ("GET", "/nl/admin/channels/new"): ADMIN_ONLY,
     ("GET", "/nl/"): PUBLIC,
     ("GET", "/nl/brievenbus"): row(*(["mailbox-login"] * 5), 200, 200, "mailbox-login"),
     ("GET", "/nl/brievenbus/bijlage/{att}"): row(*(["mailbox-login"] * 5), 200, 404, "mailbox-login"),
@@ -86,8 +96,10 @@ MAY_READ_CASE_A = {H: {key for key in MATRIX if key[1].startswith("/nl/handler/c
 ACTION_DATA = {"note": {"note-text": "notitie"}, "reply": {"reply-text": "antwoord"},
                "acknowledge": {"acknowledge-text": "ontvangen"}, "feedback": {"feedback-text": "terugkoppeling"},
                "status": {"status-status": "in_progress"}, "share": {"share-user_id": "nobody"},
-               "close": {"close-outcome": "unfounded"}, "hold": {"hold-reason": "Lopende procedure"},
-               "release": {"release-reason": "Procedure afgerond"}, "meeting": {}}
+               "close": {"close-outcome": "unfounded", "close-confirmed": "1"}, "hold": {"hold-reason": "Lopende procedure"},
+               "release": {"release-reason": "Procedure afgerond"}, "meeting": {},
+               "move": {"move-channel": "integriteit", "move-reason": "Integriteitsschending"},
+               "extend": {"extend-extension": "feedback:extension", "extend-reason": "Meer tijd"}, "smtp-test": {}, "retire": {}}
 
 
 @dataclass

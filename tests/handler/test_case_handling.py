@@ -69,11 +69,17 @@ def test_case_page_attachments_and_every_action(app: Flask, client: FlaskClient,
     assert _post(client, ref, "acknowledge", text="Nogmaals").status_code == 400  # once only
     assert _post(client, ref, "reply", text="Wanneer begon dit?").status_code == 302
     assert _post(client, ref, "note", text="Interne notitie: controleer declaraties").status_code == 302
-    assert _post(client, ref, "share", user_id=bert.id).status_code == 302
+    asked = _post(client, ref, "share", user_id=bert.id)  # irreversible: a confirmation page first
+    assert asked.status_code == 200 and "Deze zaak delen?" in asked.get_data(as_text=True)
+    assert _post(client, ref, "share", user_id=bert.id, confirmed="1").status_code == 302
     assert _post(client, ref, "status", status="bogus").status_code == 400
     assert _post(client, ref, "status", status="in_progress").status_code == 302
     assert _post(client, ref, "feedback", text="We hebben het onderzocht.").status_code == 302
-    assert _post(client, ref, "close", outcome="founded").status_code == 302
+    asked = _post(client, ref, "close", outcome="founded")
+    assert asked.status_code == 200 and "Deze zaak afsluiten?" in asked.get_data(as_text=True)
+    with db.session_scope(app) as session:
+        assert session.scalar(select(Case.status).where(Case.reference == ref)) == "feedback_given"
+    assert _post(client, ref, "close", outcome="founded", confirmed="1").status_code == 302
     assert _post(client, ref, "reply", text="Na sluiten").status_code == 400
     today = clock.today()
     with db.session_scope(app) as session:

@@ -38,6 +38,18 @@ def sample_report(**overrides: Any) -> ReportInput:
     return ReportInput(**values)
 
 
+@pytest.fixture(autouse=True)
+def _channels_have_a_reader(request: pytest.FixtureRequest) -> None:
+    """Reports need a reader; tests that choose their own recipients (or none) say so by their fixtures."""
+    if "app" in request.fixturenames and not {"add_recipient", "no_reader"} & set(request.fixturenames):
+        request.getfixturevalue("reader")
+
+
+@pytest.fixture
+def no_reader() -> None:
+    """Marks a test about channels that nobody can read."""
+
+
 @pytest.fixture
 def add_recipient(app: Flask) -> Callable[[str, str], str]:
     """Make an activated handler a recipient of a channel; returns the user id."""
@@ -58,6 +70,17 @@ def submit_form_data(token: str, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"csrf_token": token, "category": "fraude", **report_fields()}
     data.update(overrides)
     return data
+
+
+TICKED = re.compile(r'<input checked id="[^"]*" name="recipients" type="checkbox" value="([^"]+)"')
+
+
+def report_form(client: FlaskClient, path: str, **overrides: Any) -> dict[str, Any]:
+    """The submit form as a browser sends it untouched: its CSRF token and the recipients ticked by default."""
+    html = client.get(path).get_data(as_text=True)
+    found = TOKEN.search(html)
+    assert found, f"no csrf token on {path}"
+    return submit_form_data(found.group(1), recipients=TICKED.findall(html), **overrides)
 
 
 def multipart_body(fields: list[tuple[str, bytes]], files: list[tuple[bytes, bytes]]) -> tuple[bytes, str]:
@@ -91,8 +114,7 @@ def log_in(client: FlaskClient, code: str, passphrase: str, lang: str = "nl") ->
 
 def submit_via_http(client: FlaskClient, lang: str = "nl", slug: str = "misstand", files: Any = None,
                     **overrides: Any) -> Any:
-    token = csrf_token(client, f"/{lang}/melden/{slug}")
-    data = submit_form_data(token, **overrides)
+    data = report_form(client, f"/{lang}/melden/{slug}", **overrides)
     data["files"] = files or []
     return client.post(f"/{lang}/melden/{slug}", data=data, content_type="multipart/form-data")
 

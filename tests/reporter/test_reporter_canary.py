@@ -25,7 +25,7 @@ from .conftest import (
     log_in,
     multipart_body,
     report_fields,
-    submit_form_data,
+    report_form,
     tree_bytes,
 )
 
@@ -69,10 +69,11 @@ def test_canary_never_reaches_database_disk_temp_files_or_logs(app: Flask, clien
     fields = {key: f"{key} {canary} tekst" for key in report_fields()}
     fields["ongoing"] = "yes"
     big_file = (canary.encode() + b" ") * 40_000  # ~1 MB, well beyond any in-memory threshold
-    token = csrf_token(client, "/nl/melden/misstand")
-    data = submit_form_data(token, **fields, identity=f"Naam {canary}")
+    data = report_form(client, "/nl/melden/misstand", **fields, identity=f"Naam {canary}")
+    fields_sent = [(k, v.encode()) for k, v in data.items() if k != "recipients"]
+    fields_sent += [("recipients", user_id.encode()) for user_id in data["recipients"]]
     # A body made up front: the test client would otherwise spool it to a temporary file itself.
-    body, content_type = multipart_body([(k, v.encode()) for k, v in data.items()],
+    body, content_type = multipart_body(fields_sent,
                                         [(f"{canary}.txt".encode(), big_file), (b"b.txt", b"small " + canary.encode())])
     response = client.post("/nl/melden/misstand", data=body, content_type=content_type)
     assert response.status_code == 200
@@ -115,8 +116,7 @@ def test_identifying_request_data_is_never_stored_or_logged(app: Flask, caplog: 
     client = app.test_client()
     client.environ_base.update({"REMOTE_ADDR": REMOTE_ADDR})
     client.environ_base.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in IDENTIFYING.items()})
-    token = csrf_token(client, "/nl/melden/misstand")
-    data = submit_form_data(token)
+    data = report_form(client, "/nl/melden/misstand")
     data["files"] = [(io.BytesIO(b"evidence"), "a.txt")]
     response = client.post("/nl/melden/misstand", data=data, content_type="multipart/form-data")
     code, words = credentials(response.get_data(as_text=True))

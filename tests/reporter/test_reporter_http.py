@@ -22,6 +22,7 @@ from .conftest import (
     csrf_token,
     log_in,
     multipart_body,
+    report_form,
     stored_files,
     submit_form_data,
     submit_via_http,
@@ -75,7 +76,8 @@ def test_every_reporter_page_has_strict_headers_and_sets_no_cookie(client: Flask
     check_headers(mailbox, no_store=True)
 
 
-def test_secure_cookie_and_onion_location_when_configured(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def test_secure_cookie_and_onion_location_when_configured(settings, reader) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    # `reader` (on the suite's app, same database) receives the report and empties the tables afterwards.
     onion = "meldkluisexampleabcdefghijklmnopqrstuvwxyz234567abcdefgh.onion"
     app = create_app(replace(settings, onion_address=onion, secure_cookies=True))
     with db.session_scope(app) as session:
@@ -269,11 +271,13 @@ def test_invalid_utf8_in_a_field(app: Flask, client: FlaskClient) -> None:
 
 
 def test_hostile_file_names_are_cleaned(app: Flask, client: FlaskClient) -> None:
-    token = csrf_token(client, "/nl/melden/misstand")
+    form = report_form(client, "/nl/melden/misstand")
+    token, (reader,) = form["csrf_token"], form["recipients"]
     names = [b"../../etc/passwd", b"C:\\Users\\jan\\secret.docx", b"bad\x07\x1bname\xe2\x80\xae.txt",
              b"caf\xe9-\xff.pdf", ("x" * 400 + ".pdf").encode()]
     body, content_type = multipart_body(
-        [("csrf_token", token.encode()), ("category", b"fraude"), ("what", b"zie bijlagen")],
+        [("csrf_token", token.encode()), ("category", b"fraude"), ("what", b"zie bijlagen"),
+         ("recipients", reader.encode())],
         [(name, b"content") for name in names])
     response = client.post("/nl/melden/misstand", data=body, content_type=content_type)
     assert response.status_code == 200, response.get_data(as_text=True)

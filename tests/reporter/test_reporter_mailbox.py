@@ -146,7 +146,7 @@ def logged_in(db_session: Session, settings, receipt) -> mailbox.Mailbox:  # typ
     return opened
 
 
-def test_reply_with_a_file_and_reading_the_mailbox(db_session: Session, settings, receipt, add_recipient) -> None:  # type: ignore[no-untyped-def]
+def test_reply_with_a_file_and_reading_the_mailbox(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
     box = logged_in(db_session, settings, receipt)
     from app.services import storage
 

@@ -41,10 +41,13 @@ def test_submit_creates_a_sealed_case_that_the_reporter_can_open(app: Flask, db_
     assert db_session.scalars(select(Milestone.kind).where(Milestone.case_id == receipt.case_id)).all()
 
 
-def test_without_recipients_only_the_reporter_is_a_participant(app: Flask, db_session: Session, settings) -> None:  # type: ignore[no-untyped-def]
-    receipt = submission.submit_report(db_session, settings, sample_report())
-    participants = db_session.scalars(select(Participant).where(Participant.case_id == receipt.case_id)).all()
-    assert [p.user_id for p in participants] == [None]
+def test_a_channel_without_a_reader_refuses_reports_and_stores_nothing(app: Flask, db_session: Session, settings,  # type: ignore[no-untyped-def]
+                                                                       no_reader: None) -> None:
+    assert "misstand" not in {c.slug for c in submission.active_channels(db_session)}
+    with pytest.raises(SubmissionError) as raised:
+        submission.submit_report(db_session, settings, sample_report(), [("a.txt", io.BytesIO(b"x" * 1000))])
+    assert raised.value.errors[""] == [str(submission.NO_READER_MESSAGE)]
+    assert count_rows(app, Case) == 0 and count_rows(app, Participant) == 0 and stored_files(app) == []
 
 
 def test_deselected_recipient_is_excluded_and_gets_no_key(app: Flask, db_session: Session, settings,  # type: ignore[no-untyped-def]
