@@ -40,8 +40,8 @@ def populate(messages: int, attachments: int) -> tuple[str, str]:
     from app import create_app
     from app.db import engine_of, session_scope
     from app.models import Case, Channel, ChannelRecipient
-    from app.services.clock import today
     from app.services import cases, storage, submission
+    from app.services.clock import today
 
     app = create_app()
     settings = app.config["MELDKLUIS"]
