@@ -21,6 +21,7 @@ from app.cli import main
 from app.models import AuditEvent, Case, Channel, Message, Milestone
 from app.services import cases, clock
 from app.services import mailbox as mailboxes
+from app.services.limits import Limits
 
 from .conftest import PASSWORD, Member, csrf, csrf_tokens  # noqa: TID252
 
@@ -38,7 +39,7 @@ def _milestones(app: Flask, reference: str) -> dict[str, date]:
 def _reporter_thread(app: Flask, receipt: Any) -> list[tuple[str, str]]:
     with app.test_request_context("/nl/"), db.session_scope(app) as session:
         result = mailboxes.login(session, app.config["MELDKLUIS"], receipt.receipt_code, receipt.passphrase,
-                                 throttle=mailboxes.MailboxThrottle())
+                                 limits=Limits.in_memory())
         box = mailboxes.resume(session, app.config["MELDKLUIS"], result.cookie_value)
         assert box is not None
         return [(item.kind, item.body) for item in cases.read_thread(session, box.opened)]

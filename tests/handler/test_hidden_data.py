@@ -39,6 +39,11 @@ CHECKED = ["no", "yes"]  # what the form sends with its box ticked (a hidden "no
 UNCHECKED = ["no"]
 
 
+@pytest.fixture(autouse=True)
+def _a_reader(reader: str) -> None:
+    """Reports are refused on a channel nobody can read: every test here submits to a channel with a reader."""
+
+
 @pytest.fixture
 def scrub_root(app: Flask) -> Iterator[Path]:
     """A private folder on /dev/shm (tmpfs) as the app's work folder for mat2, so a test can scan it."""
