@@ -9,6 +9,8 @@ PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
+AXE    := node_modules/axe-core/axe.min.js
+
 .PHONY: run test lint bench browser setup clean
 
 $(STAMP): pyproject.toml
@@ -30,7 +32,17 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-test: $(STAMP) browser
+# axe-core (npm, test-only) for the accessibility browser tests: npm from Debian when missing, then the
+# locked version once; later runs find the file newer than the lock and stay offline.
+$(AXE): package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; \
+	fi
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(AXE)
+
+test: $(STAMP) browser $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -41,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/pages.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules
