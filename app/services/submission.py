@@ -9,6 +9,8 @@ rolled back, so nothing half-stored remains and no receipt is shown.
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 import secrets
 import threading
 from collections.abc import Sequence
@@ -19,10 +21,11 @@ from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import crypto
-from app.config import Settings
+from app.config import Settings, derive_subkey
 from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id, today
 from app.services import cases, clock, notify, storage
 from app.services.cases import OpenCase
@@ -66,6 +69,10 @@ class SubmissionError(ValueError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("report not accepted")
         self.errors = errors
+
+
+class AlreadyReceived(RuntimeError):
+    """This form was sent before (reload, Back, double click): its case exists, nothing new was made."""
 
 
 class KdfBusy(RuntimeError):
@@ -146,6 +153,27 @@ def find_report_channel(session: Session, slug: str) -> ReportChannel | None:
     return ReportChannel(rows[0][0], [user for _, user in rows if user is not None])
 
 
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def new_submission_token() -> str:
+    """A one-time token for one submission form (128 bits): the case made from the form is named after it."""
+    return secrets.token_urlsafe(16)
+
+
+def case_id_for_token(settings: Settings, token: str) -> str | None:
+    """The id of the case that the form carrying `token` creates, or None if `token` is not one.
+
+    A keyed hash (server secret), so the id is as unguessable as a random one and says nothing about time or
+    order, and the same form sent twice names the same case: the second INSERT meets the primary key and is
+    recognised (AlreadyReceived), with no table that remembers forms or times.
+    """
+    if not SUBMISSION_TOKEN.fullmatch(token):
+        return None
+    key = derive_subkey(settings.master_secret, "submission-case-id")
+    return hashlib.blake2b(token.encode("ascii"), key=key, digest_size=16).hexdigest()
+
+
 @dataclass
 class CaseDraft:
     """A case that exists only as an id and a key while its files stream in."""
@@ -153,12 +181,28 @@ class CaseDraft:
     opened: OpenCase
     storage_root: Path
     files: list[UploadedFile] = field(default_factory=list)
+    named_files: bool = False  # a file was begun: its encryption binds the case id, which is now fixed
 
     @classmethod
     def start(cls, settings: Settings) -> CaseDraft:
         return cls(OpenCase(Case(id=new_id()), crypto.new_case_key()), settings.storage_path)
 
+    def name_after(self, settings: Settings, token: str) -> bool:
+        """Give the draft the case id of its form's one-time token; False if the token is not valid.
+
+        Must happen before the first file, whose encryption binds the case id.
+        """
+        case_id = case_id_for_token(settings, token)
+        if case_id is None:
+            return False
+        if self.opened.case.id != case_id:
+            if self.named_files:
+                raise RuntimeError("a draft is named before its first file")
+            self.opened.case.id = case_id
+        return True
+
     def begin_file(self) -> AttachmentWriter:
+        self.named_files = True
         return storage.begin_attachment(self.storage_root, self.opened)
 
     def discard(self) -> None:
@@ -229,6 +273,8 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
     """
     day = day or today()
     try:
+        if session.get(Case, draft.opened.case.id) is not None:
+            raise AlreadyReceived()
         channel, recipients, selected = validate_report(session, settings, report, len(draft.files), found)
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
@@ -268,6 +314,12 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
             uploaded.writer.finish(session, name=uploaded.name, author_kind="reporter", day=day)
         notify.queue_notification(session, [user.id for user in selected], "new_case")
         session.commit()
+    except IntegrityError:
+        session.rollback()
+        draft.discard()
+        if session.get(Case, draft.opened.case.id) is not None:  # the same form, sent twice at once
+            raise AlreadyReceived() from None
+        raise
     except BaseException:
         session.rollback()
         draft.discard()

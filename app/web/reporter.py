@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -44,6 +44,8 @@ MAILBOX_ENDPOINTS = frozenset({
     "reporter.mailbox", "reporter.reply", "reporter.meeting", "reporter.identity", "reporter.download",
     "reporter.logout",
 })
+# The text box of each mailbox form: what comes back on the login page when the session ended meanwhile.
+UNSENT_FIELDS = {"reporter.reply": "body", "reporter.meeting": "note", "reporter.identity": "identity"}
 
 EXTERNAL_CHANNELS: tuple[tuple[str, object, str], ...] = (
     ("Huis voor Klokkenluiders", _l("Advice, and investigation of wrongdoing and of how an employer treated a "
@@ -64,6 +66,10 @@ BELGIAN_CHANNELS: tuple[tuple[str, object, str], ...] = (
     ("Audit Vlaanderen", _l("Flemish municipalities, OCMWs and their agencies."), "https://www.auditvlaanderen.be"),
     ("Vlaamse Ombudsdienst", _l("Flemish government bodies."), "https://www.vlaamseombudsdienst.be"),
 )
+FORM_NOT_VERIFIED = _l("This form could not be verified. Everything you typed is still here: please press Send "
+                       "again.")
+STORAGE_FAILED = _l("Your report could not be stored because of a problem on our side. Nothing was saved. "
+                    "Everything you typed is still here: please press Send again in a few minutes.")
 STATUS_LABELS = {
     "new": _l("Received"),
     "acknowledged": _l("Receipt confirmed"),
@@ -108,6 +114,10 @@ class LoginForm(BaseForm):
                                render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
     passphrase = StringField(_l("Passphrase"), validators=[Length(max=1024)],
                              render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    # A text typed in the mailbox whose sending found the session ended: carried through the login (only in
+    # the page and the form, never stored) and put back in its box afterwards.
+    unsent = TextAreaField(_l("Your text that was not sent"), render_kw={"rows": 6})
+    unsent_kind = HiddenField()
 
 
 class ReplyForm(BaseForm):
@@ -140,10 +150,15 @@ def _upload_limits(settings: Settings) -> UploadLimits:
     return UploadLimits(settings.max_files, settings.max_file_bytes, settings.max_text_chars * 4 + 64)
 
 
-def _parse_with_files(begin_file: Callable[[], AttachmentWriter]) -> ParsedForm:
+def _parse_with_files(begin_file: Callable[[], AttachmentWriter], into: ParsedForm | None = None) -> ParsedForm:
     """Read the request body ourselves: files are encrypted by `begin_file()` writers as they stream in."""
     return parse_form(request.stream, request.headers.get("Content-Type", ""), limits=_upload_limits(_settings()),
-                      begin_file=begin_file, file_fields=frozenset({"files"}))
+                      begin_file=begin_file, file_fields=frozenset({"files"}), into=into)
+
+
+def _csrf_valid(form: BaseForm) -> bool:
+    """False when the form's CSRF token is missing, expired or forged (its message is on the field)."""
+    return form.validate() or not form.csrf_token.errors
 
 
 def _require_csrf(form: BaseForm, parsed: ParsedForm | None = None) -> None:
@@ -198,7 +213,7 @@ def _channel_or_404(slug: str) -> submission.ReportChannel:
 
 
 def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general: list[str] | None = None,
-                   files_lost: bool = False, status: int = 200) -> tuple[str, int]:
+                   files_lost: bool = False, once: str = "", status: int = 200) -> tuple[str, int]:
     lang = g.get("lang", "nl")
     channel = found.channel
     form.category.choices = [SelectChoice(c["slug"], c["en" if lang == "en" else "nl"]) for c in channel.categories]
@@ -210,6 +225,7 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
     return render_template(
         "reporter/submit.html", channel=channel, form=form, questions=QUESTIONS, general_errors=general or [],
         files_lost=files_lost, max_files=settings.max_files,
+        once=once if submission.SUBMISSION_TOKEN.fullmatch(once) else submission.new_submission_token(),
         max_file_mb=max(1, settings.max_file_bytes // (1024 * 1024)), max_chars=settings.max_text_chars,
     ), status
 
@@ -223,7 +239,15 @@ def submit_form(slug: str) -> tuple[str, int]:
 def submit(slug: str) -> tuple[str, int]:
     settings = _settings()
     draft = submission.CaseDraft.start(settings)
-    parsed = _parse_with_files(draft.begin_file)
+    parsed = ParsedForm()
+
+    def begin_file() -> AttachmentWriter:
+        # The one-time token comes before the file inputs: the draft takes its case id before any file is bound.
+        draft.name_after(settings, parsed.fields.get("once", ""))
+        return draft.begin_file()
+
+    _parse_with_files(begin_file, into=parsed)
+    once = parsed.fields.get("once", "")
     # Looked up once the body is in: the report goes to the recipients of the moment it arrives, and no
     # database transaction stays open while files stream in.
     found = submission.find_report_channel(get_session(), slug)
@@ -232,12 +256,23 @@ def submit(slug: str) -> tuple[str, int]:
         abort(404)
     channel = found.channel
     form = SubmitForm(formdata=parsed.fields)
-    _require_csrf(form, parsed)
+    if not _csrf_valid(form):
+        # An old form (the reporter took hours) or one that cannot be verified: shown again with its text and a
+        # fresh token, so pressing Send again works. Cross-site posts never get here (security.py).
+        files_lost = bool(parsed.files) or "files" in parsed.errors
+        parsed.discard_files()
+        return _render_submit(found, form, files_lost=files_lost, once=once, status=400)
     if parsed.errors:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
-        return _render_submit(found, form, general=general, files_lost=True,
+        return _render_submit(found, form, general=general, files_lost=True, once=once,
                               status=413 if parsed.file_too_large else 400)
+    if once and not draft.name_after(settings, once):
+        # A damaged one-time token: shown again with a new one. (A post with none, made by a tool rather than
+        # our form, keeps the draft's random id: the token only guards against a browser sending a form twice.)
+        files_lost = bool(parsed.files)
+        parsed.discard_files()
+        return _render_submit(found, form, general=[str(FORM_NOT_VERIFIED)], files_lost=files_lost, status=400)
     draft.files.extend(parsed.files)
     report = ReportInput(
         channel_slug=channel.slug,
@@ -250,9 +285,15 @@ def submit(slug: str) -> tuple[str, int]:
         receipt = submission.finish_report(get_session(), settings, draft, report, found=found)
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
-        return _render_submit(found, form, general=general, files_lost=bool(parsed.files), status=400)
+        return _render_submit(found, form, general=general, files_lost=bool(parsed.files), once=once, status=400)
+    except submission.AlreadyReceived:
+        return render_template("reporter/already_received.html", channel=channel), 200
     except submission.KdfBusy:
         abort(429)
+    except OSError:
+        # The files could not be written (disk full, storage gone): nothing was committed (finish_report rolled
+        # back and removed its files); the form comes back with every word the reporter typed.
+        return _render_submit(found, form, general=[str(STORAGE_FAILED)], files_lost=True, once=once, status=503)
     return render_template("reporter/receipt.html", receipt=receipt, channel=channel), 200
 
 
@@ -266,13 +307,32 @@ def load_mailbox() -> Response | None:
     cookie = request.cookies.get(mailboxes.COOKIE_NAME, "")
     mailbox = mailboxes.resume(get_session(), _settings(), cookie) if cookie else None
     if mailbox is None:
-        response = redirect(url_for("reporter.login", expired=1 if cookie else None))
+        if request.method == "POST" and request.endpoint in UNSENT_FIELDS:
+            response = _login_again_with_text(UNSENT_FIELDS[request.endpoint], expired=bool(cookie))
+        else:
+            response = redirect(url_for("reporter.login", expired=1 if cookie else None))
         if cookie:
             response.delete_cookie(mailboxes.COOKIE_NAME, path="/")
         return response
     g.mailbox = mailbox
     g.csrf_binding = mailbox.session_id
     return None
+
+
+def _login_again_with_text(field: str, *, expired: bool) -> Response:
+    """The login page with the text of a mailbox form that arrived without a live session, so nothing typed
+    is lost. The body is read by our own parser with no file allowed (files are drained, never written)."""
+    limits = UploadLimits(0, 0, _settings().max_text_chars * 4 + 64)
+    parsed = parse_form(request.stream, request.headers.get("Content-Type", ""), limits=limits,
+                        begin_file=_no_file, file_fields=frozenset({"files"}))
+    form = LoginForm(formdata=None, unsent=parsed.fields.get(field, ""), unsent_kind=field)
+    page = render_template("reporter/login.html", form=form, failed=False, expired=expired, logged_out=False,
+                           files_dropped=bool(parsed.errors.get("files")))
+    return Response(page, status=401, mimetype="text/html")
+
+
+def _no_file() -> AttachmentWriter:
+    raise AssertionError("no file is written without a mailbox session")
 
 
 def _login_limit() -> str:
@@ -292,10 +352,12 @@ def login() -> Response | tuple[str, int]:
                                      throttle=current_app.extensions[mailboxes.THROTTLE_EXTENSION])
         except mailboxes.LoginFailed:
             failed = True
+            # Shown again without what was typed for the login, but with a carried text (it is the reporter's).
+            form = LoginForm(formdata=None, unsent=form.unsent.data, unsent_kind=form.unsent_kind.data)
         except submission.KdfBusy:
             abort(429)
         else:
-            response = redirect(url_for("reporter.mailbox"), code=303)
+            response = _after_login(result.cookie_value, form)
             response.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value, httponly=True, samesite="Strict",
                                 secure=_settings().secure_cookies, path="/")
             return response
@@ -304,9 +366,29 @@ def login() -> Response | tuple[str, int]:
                            logged_out=request.args.get("logged_out") == "1"), 401 if failed else 200
 
 
+def _after_login(cookie_value: str, form: LoginForm) -> Response:
+    """To the mailbox; with a text carried through the login, the mailbox at once with that text back in its
+    box (not sent: the reporter reads it and presses Send)."""
+    unsent, kind = form.unsent.data or "", form.unsent_kind.data or ""
+    mailbox = mailboxes.resume(get_session(), _settings(), cookie_value) if unsent.strip() else None
+    if mailbox is None:
+        return redirect(url_for("reporter.mailbox"), code=303)
+    g.mailbox = mailbox
+    g.csrf_binding = mailbox.session_id
+    forms: dict[str, BaseForm] = {}
+    if kind == "note":
+        forms["meeting"] = MeetingForm(formdata=None, note=unsent)
+    elif kind == "identity":
+        forms["identity"] = IdentityForm(formdata=None, identity=unsent)
+    else:
+        forms["reply"] = ReplyForm(formdata=None, body=unsent)
+    page, status = _render_mailbox(restored=True, **forms)  # type: ignore[arg-type]
+    return Response(page, status=status, mimetype="text/html")
+
+
 def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | None = None,
                     identity: IdentityForm | None = None, general: list[str] | None = None,
-                    files_lost: bool = False, status: int = 200) -> tuple[str, int]:
+                    files_lost: bool = False, restored: bool = False, status: int = 200) -> tuple[str, int]:
     view = mailboxes.read_mailbox(get_session(), g.mailbox, g.get("lang", "nl"))
     settings = _settings()
     return render_template(
@@ -314,8 +396,9 @@ def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | No
         status_label=STATUS_LABELS.get(view.status, view.status), kind_labels=KIND_LABELS,
         reply=reply or ReplyForm(formdata=None), meeting=meeting or MeetingForm(formdata=None),
         identity_form=identity or IdentityForm(formdata=None), logout_form=LogoutForm(formdata=None),
-        general_errors=general or [], files_lost=files_lost, sent=request.args.get("sent"),
+        general_errors=general or [], files_lost=files_lost, sent=request.args.get("sent"), restored=restored,
         max_files=settings.max_files, max_file_mb=max(1, settings.max_file_bytes // (1024 * 1024)),
+        idle_minutes=settings.reporter_idle_minutes,
     ), status
 
 

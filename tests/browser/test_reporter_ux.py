@@ -1,0 +1,81 @@
+"""A frightened reporter on a phone, JavaScript off: nothing typed is lost, one submission makes one case,
+the passphrase works in either language, the route map leads to one channel, irreversible steps are confirmed."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete, func, select
+
+from app import db
+from app.models import Case, ReporterSession
+from app.services.submission import Receipt, ReportInput, submit_report
+
+pytestmark = pytest.mark.browser
+
+
+def _report(app: Flask, **fields: str) -> Receipt:
+    with app.test_request_context(), db.session_scope(app) as session:
+        return submit_report(session, app.config["MELDKLUIS"], ReportInput(
+            "misstand", "fraude", {"what": "Facturen worden dubbel betaald.", **fields}))
+
+
+def _login(page, live_server: str, lang: str, receipt: Receipt, passphrase: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server}/{lang}/brievenbus/inloggen")
+    page.locator("#receipt_code").fill(receipt.receipt_code)
+    page.locator("#passphrase").fill(passphrase or receipt.passphrase)
+    page.locator("form button[type=submit]").click()
+
+
+def _case_count(app: Flask) -> int:
+    with db.session_scope(app) as session:
+        return session.scalar(select(func.count()).select_from(Case)) or 0
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_reply_sent_after_the_session_ended_comes_back_with_its_text(app: Flask, live_server: str, page,  # type: ignore[no-untyped-def]
+                                                                      lang: str) -> None:
+    receipt = _report(app)
+    _login(page, live_server, lang, receipt)
+    box = page.locator("#body")
+    hint = page.locator("#" + box.get_attribute("aria-describedby").split()[0])
+    assert "15" in hint.inner_text()
+    long_text = "Een lang antwoord dat niet verloren mag gaan.\nTweede regel met details."
+    box.fill(long_text)
+    with db.session_scope(app) as session:  # the session ends while the reporter types (idle, purged)
+        session.execute(delete(ReporterSession))
+    page.locator("form[action$='/brievenbus/bericht'] button[type=submit]").click()
+
+    kept = page.locator("#unsent")
+    assert kept.input_value() == long_text
+    assert "/brievenbus/inloggen" not in page.url  # the answer to the POST itself: nothing stored anywhere
+    assert page.context.cookies() == []
+    page.locator("#receipt_code").fill(receipt.receipt_code)
+    page.locator("#passphrase").fill(receipt.passphrase)
+    page.locator("form button[type=submit]").click()
+
+    assert page.locator("#body").input_value() == long_text  # back in its box, not sent
+    assert long_text not in page.locator(".thread").inner_text()
+    page.locator("form[action$='/brievenbus/bericht'] button[type=submit]").click()
+    page.locator(".thread").get_by_text("Tweede regel met details.").wait_for()
+
+
+def test_reload_and_back_after_the_receipt_make_no_second_case(app: Flask, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server}/en/melden/misstand")
+    assert page.locator("form[enctype]").get_attribute("autocomplete") == "off"
+    page.get_by_label("Fraud", exact=True).check()
+    page.locator("#what").fill("Expense claims are paid twice.")
+    page.get_by_role("button", name="Send my report").click()
+    page.locator("#receipt-code").wait_for()
+    assert _case_count(app) == 1
+
+    page.reload()  # Chromium sends the form again
+    page.get_by_role("heading", name="Your report was already received").wait_for()
+    assert "cannot show them again" in page.locator("main").inner_text()
+    assert page.locator("#receipt-code").count() == 0
+    assert _case_count(app) == 1
+
+    page.go_back()
+    page.locator("#what").wait_for()
+    assert page.locator("#what").input_value().strip() == ""  # the text is not restored (autocomplete=off)
+    assert _case_count(app) == 1

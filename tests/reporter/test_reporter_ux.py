@@ -1,0 +1,110 @@
+"""Nothing typed is lost and one submission makes one case (HTTP level; the browser tests walk the same ways)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import itsdangerous
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import db
+from app.models import Attachment, Case, Message, ReporterSession
+from app.services import storage
+from app.services.submission import new_submission_token
+
+from .conftest import (
+    count_rows,
+    credentials,
+    csrf_token,
+    log_in,
+    multipart_body,
+    stored_files,
+    submit_form_data,
+    submit_via_http,
+)
+
+
+def test_the_same_form_sent_twice_makes_one_case_and_stores_no_second_file(app: Flask, client: FlaskClient) -> None:
+    token, once = csrf_token(client, "/en/melden/misstand"), new_submission_token()
+    body, content_type = multipart_body(
+        [("csrf_token", token.encode()), ("once", once.encode()), ("category", b"fraude"), ("what", b"twice")],
+        [(b"proof.txt", b"evidence bytes")])
+    first = client.post("/en/melden/misstand", data=body, content_type=content_type)
+    assert first.status_code == 200 and credentials(first.get_data(as_text=True))
+    files_after_first = sorted(stored_files(app))
+
+    again = client.post("/en/melden/misstand", data=body, content_type=content_type)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "already received" in html and "cannot show them again" in html
+    assert 'id="receipt-code"' not in html and 'id="passphrase"' not in html
+    assert count_rows(app, Case) == 1 and count_rows(app, Attachment) == 1
+    assert sorted(stored_files(app)) == files_after_first
+    assert "no-store" in again.headers["Cache-Control"]
+
+
+def test_a_damaged_one_time_token_shows_the_form_again_with_the_text(app: Flask, client: FlaskClient) -> None:
+    data = submit_form_data(csrf_token(client, "/nl/melden/misstand"), once="not a token", what="mijn tekst")
+    response = client.post("/nl/melden/misstand", data=data, content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "mijn tekst" in html and "niets opgeslagen" in html
+    assert 'name="once" value="not a token"' not in html
+    assert count_rows(app, Case) == 0
+
+
+def test_an_expired_form_comes_back_with_its_text_and_a_fresh_token(app: Flask, client: FlaskClient,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    token = csrf_token(client, "/nl/melden/misstand")
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: 10**10)  # hours later
+    data = submit_form_data(token, what="Een lang verhaal van een uur typen.")
+    response = client.post("/nl/melden/misstand", data=data, content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Een lang verhaal van een uur typen." in html
+    assert "verlopen" in html and count_rows(app, Case) == 0
+    fresh = csrf_token(client, "/nl/melden/misstand")
+    assert client.post("/nl/melden/misstand", data=submit_form_data(fresh), content_type="multipart/form-data"
+                       ).status_code == 200
+
+
+def test_a_storage_failure_keeps_the_text_and_stores_nothing(app: Flask, client: FlaskClient,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.AttachmentWriter, "finish", disk_full)
+    response = submit_via_http(client, "en", what="Kept despite a full disk.", files=[(io.BytesIO(b"x" * 10), "a.txt")])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and "Kept despite a full disk." in html and "Nothing was saved" in html
+    assert count_rows(app, Case) == 0 and stored_files(app) == []
+
+
+@pytest.mark.parametrize(("path", "field", "data"), [
+    ("/nl/brievenbus/bericht", "body", {"body": "Mijn lange antwoord."}),
+    ("/nl/brievenbus/gesprek", "note", {"way": "phone", "note": "Liefst na vijven."}),
+    ("/nl/brievenbus/identiteit", "identity", {"identity": "Jan Jansen, 06-12345678"}),
+])
+def test_a_mailbox_post_after_the_session_ended_shows_the_text_and_stores_nothing(
+        app: Flask, client: FlaskClient, path: str, field: str, data: dict[str, str]) -> None:
+    code, words = credentials(submit_via_http(client).get_data(as_text=True))
+    assert log_in(client, code, words).status_code == 303
+    token = csrf_token(client, "/nl/brievenbus")
+    with db.session_scope(app) as session:  # the idle deadline passed: the session is gone
+        session.query(ReporterSession).delete()
+    messages = count_rows(app, Message)
+    body = {"csrf_token": token, **data}
+    response = client.post(path, data=body, content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    text = data[field]
+    assert response.status_code == 401 and "no-store" in response.headers["Cache-Control"]
+    assert re.search(f'<textarea[^>]* id="unsent" name="unsent"[^>]*>\r\n{re.escape(text)}</textarea>', html)
+    assert count_rows(app, Message) == messages and count_rows(app, Attachment) == 0
+
+    token = csrf_token(client, "/nl/brievenbus/inloggen")
+    back = client.post("/nl/brievenbus/inloggen", data={"csrf_token": token, "receipt_code": code,
+                                                        "passphrase": words, "unsent": text, "unsent_kind": field})
+    page = back.get_data(as_text=True)
+    assert back.status_code == 200 and "Set-Cookie" in back.headers
+    assert re.search(f'<textarea[^>]* id="{field}" name="{field}"[^>]*>\r\n{re.escape(text)}</textarea>', page)
+    assert count_rows(app, Message) == messages  # shown back, not sent
