@@ -36,6 +36,7 @@ from crypto.keys import (
 from crypto.params import FORMAT_VERSION, HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
 from crypto.reporter import (
     PASSPHRASE_WORDS,
+    WORDLISTS,
     ReporterKeys,
     auth_key_digest,
     derive_reporter_keys,
@@ -44,6 +45,7 @@ from crypto.reporter import (
     normalize_passphrase,
     normalize_receipt_code,
     passphrase_entropy_bits,
+    passphrase_word_count,
     receipt_lookup_hash,
     verify_auth_key,
 )
@@ -72,6 +74,7 @@ __all__ = [
     "FORMAT_VERSION",
     "HANDLER_KDF",
     "PASSPHRASE_WORDS",
+    "WORDLISTS",
     "REPORTER_KDF",
     "TEST_KDF",
     "BundleFile",
@@ -109,6 +112,7 @@ __all__ = [
     "open_text",
     "padded_length",
     "passphrase_entropy_bits",
+    "passphrase_word_count",
     "public_key_of",
     "receipt_lookup_hash",
     "recovery_key_to_bytes",

@@ -86,6 +86,7 @@ class ReportInput:
     fields: dict[str, str]
     recipient_ids: list[str] | None = None  # None: every recipient of the channel
     identity: str | None = None
+    language: str = "nl"  # of the page: the passphrase's words are in it (English where no list exists)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Receipt:
     receipt_code: str = field(repr=False)
     passphrase: str = field(repr=False)
     reply_by: date | None
+    wordlist_language: str = "en"
 
 
 @functools.cache
@@ -278,7 +280,8 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         channel, recipients, selected = validate_report(session, settings, report, len(draft.files), found)
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
-        passphrase = crypto.new_passphrase()
+        wordlist_language = report.language if report.language in crypto.WORDLISTS else "en"
+        passphrase = crypto.new_passphrase(language=wordlist_language)
         salt = crypto.new_salt()
         keys = derive_reporter_keys(passphrase, salt, settings)
         opened = draft.opened
@@ -324,7 +327,7 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         session.rollback()
         draft.discard()
         raise
-    return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by)
+    return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by, wordlist_language)
 
 
 def add_file(draft: CaseDraft, settings: Settings, name: str, source: BinaryIO) -> None:

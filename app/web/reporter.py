@@ -280,6 +280,7 @@ def submit(slug: str) -> tuple[str, int]:
         fields={q.key: parsed.fields.get(q.key, "") for q in QUESTIONS},
         recipient_ids=list(parsed.fields.getlist("recipients")),
         identity=parsed.fields.get("identity") or None,
+        language=g.get("lang", "nl"),
     )
     try:
         receipt = submission.finish_report(get_session(), settings, draft, report, found=found)

@@ -79,3 +79,45 @@ def test_reload_and_back_after_the_receipt_make_no_second_case(app: Flask, live_
     page.locator("#what").wait_for()
     assert page.locator("#what").input_value().strip() == ""  # the text is not restored (autocomplete=off)
     assert _case_count(app) == 1
+
+
+def _report_in_browser(page, live_server: str, lang: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server}/{lang}/melden/misstand")
+    page.locator("#category-0").check()
+    page.locator("#what").fill(f"Report written on the {lang} pages.")
+    page.locator("form[enctype] button[type=submit]").click()
+    code = page.locator("#receipt-code").inner_text().strip()
+    return code, page.locator("#passphrase").inner_text().strip()
+
+
+@pytest.mark.parametrize(("made_in", "opened_in"), [("nl", "en"), ("en", "nl")])
+def test_a_passphrase_in_one_language_opens_the_mailbox_from_the_other(live_server: str, page, tmp_path,  # type: ignore[no-untyped-def]
+                                                                      made_in: str, opened_in: str) -> None:
+    from crypto.reporter import wordlist
+
+    code, passphrase = _report_in_browser(page, live_server, made_in)
+    words = passphrase.split()
+    assert len(words) == {"nl": 8, "en": 7}[made_in] and set(words) <= set(wordlist(made_in))
+    assert page.locator("#passphrase").get_attribute("lang") == made_in
+    label = {"nl": "Wachtzin", "en": "Passphrase"}[made_in]
+    assert page.get_by_role("heading", name=label).count() == 1
+
+    with page.expect_download() as download:  # the codes as a file: no script, no server, allowed by the CSP
+        page.locator("#save-codes").click()
+    saved = (tmp_path / "codes.txt")
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert code in text and passphrase in text and download.value.suggested_filename == "meldkluis-codes.txt"
+
+    page.locator("form.check-step button").click()  # the check step holds until the box is ticked
+    assert page.locator("#receipt-code").count() == 1
+    page.locator("input[name=written]").check()
+    page.locator("form.check-step button").click()
+    page.locator("#receipt_code").wait_for()
+
+    page.goto(f"{live_server}/{opened_in}/brievenbus/inloggen")
+    page.locator("#receipt_code").fill(code)
+    page.locator("#passphrase").fill(passphrase.upper())
+    page.locator("form button[type=submit]").click()
+    page.get_by_text(f"Report written on the {made_in} pages.").wait_for()
+    assert [c["name"] for c in page.context.cookies()] == ["mk_mailbox"]

@@ -74,7 +74,7 @@ def multipart_body(fields: list[tuple[str, bytes]], files: list[tuple[bytes, byt
 
 
 RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
-PASSPHRASE = re.compile(r'id="passphrase">([^<]+)<')
+PASSPHRASE = re.compile(r'id="passphrase"[^>]*>([^<]+)<')
 
 
 def credentials(html: str) -> tuple[str, str]:
