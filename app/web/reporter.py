@@ -8,6 +8,7 @@ would spool a large upload to a plaintext temporary file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -65,6 +66,47 @@ BELGIAN_CHANNELS: tuple[tuple[str, object, str], ...] = (
     ("Federale Ombudsman", _l("Federal coordinator for external reports in Belgium."), "https://www.federaalombudsman.be"),
     ("Audit Vlaanderen", _l("Flemish municipalities, OCMWs and their agencies."), "https://www.auditvlaanderen.be"),
     ("Vlaamse Ombudsdienst", _l("Flemish government bodies."), "https://www.vlaamseombudsdienst.be"),
+)
+@dataclass(frozen=True)
+class RouteQuestion:
+    """One question of the route map: a "yes" leads to exactly one channel."""
+
+    channel_slug: str
+    question: object
+    explanation: object
+    wbk: bool = False  # the Whistleblower Protection Act protects a report on this channel (said only there)
+
+
+# Read in order; the first "yes" is the way. Plain words (B1); hard words are explained in GLOSSARY.
+ROUTE_QUESTIONS: tuple[RouteQuestion, ...] = (
+    RouteQuestion("vertrouwenspersoon", _l("Do you want to talk to someone in confidence first?"),
+                  _l("You are not sure yet, or you want advice before you decide anything. Nothing happens "
+                     "without your consent.")),
+    RouteQuestion("omgangsvormen", _l("Is it about how someone treats you?"),
+                  _l("Someone threatens you, bullies you, touches you or says things to you that you do not want, "
+                     "or treats you differently because of who you are.")),
+    RouteQuestion("misstand", _l("Does it harm society?"),
+                  _l("Many people can be harmed, or the law is broken: for example danger to health, safety or the "
+                     "environment, or fraud with public money."), wbk=True),
+    RouteQuestion("integriteit", _l("Does someone break the rules of the organisation?"),
+                  _l("For example fraud, theft, accepting gifts or passing on secret information, and the harm "
+                     "stays mostly inside the organisation.")),
+)
+# (term, the Dutch word the organisation's documents use, one-sentence explanation)
+GLOSSARY: tuple[tuple[object, str, object], ...] = (
+    (_l("Wrongdoing"), "misstand", _l("Something that harms society, such as breaking the law or a danger to "
+                                      "health, safety or the environment.")),
+    (_l("Integrity violation"), "integriteitsschending", _l("Someone breaks the rules of the organisation, for "
+                                                           "example by fraud or by accepting gifts.")),
+    (_l("Unwanted behaviour"), "ongewenste omgangsvormen", _l("The way someone treats you crosses your limits: "
+                                                             "harassment, threats, bullying or discrimination.")),
+    (_l("Confidential adviser"), "vertrouwenspersoon", _l("A person who listens, keeps what you say to themself "
+                                                         "and helps you choose what to do next.")),
+    (_l("Whistleblower Protection Act (Wbk)"), "Wet bescherming klokkenluiders",
+     _l("A Dutch law: your employer may not harm you because you reported wrongdoing, if you had good reasons "
+        "to think it was true.")),
+    (_l("Public interest"), "maatschappelijk belang", _l("What matters for many people, not only for you or your "
+                                                         "organisation.")),
 )
 FORM_NOT_VERIFIED = _l("This form could not be verified. Everything you typed is still here: please press Send "
                        "again.")
@@ -195,8 +237,12 @@ def start() -> str:
 
 @bp.get("/routekaart")
 def route_map() -> str:
-    return render_template("reporter/route_map.html", organisation=_organisation(),
-                           channels=submission.active_channels(get_session()),
+    channels = {channel.slug: channel for channel in submission.active_channels(get_session())}
+    routes = [(question, channels[question.channel_slug]) for question in ROUTE_QUESTIONS
+              if question.channel_slug in channels]
+    routed = {question.channel_slug for question, _channel in routes}
+    return render_template("reporter/route_map.html", organisation=_organisation(), routes=routes,
+                           glossary=GLOSSARY, other_channels=[c for c in channels.values() if c.slug not in routed],
                            external_channels=EXTERNAL_CHANNELS, belgian_channels=BELGIAN_CHANNELS)
 
 

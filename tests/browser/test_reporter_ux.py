@@ -121,3 +121,34 @@ def test_a_passphrase_in_one_language_opens_the_mailbox_from_the_other(live_serv
     page.locator("form button[type=submit]").click()
     page.get_by_text(f"Report written on the {made_in} pages.").wait_for()
     assert [c["name"] for c in page.context.cookies()] == ["mk_mailbox"]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_route_map_questions_each_lead_to_one_channel(live_server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
+    expected = {  # question -> the one channel a "yes" leads to
+        "nl": [("Wilt u eerst in vertrouwen met iemand praten?", "vertrouwenspersoon", "Vraag aan de vertrouwenspersoon"),
+               ("Gaat het om hoe iemand met u omgaat?", "omgangsvormen", "Ongewenste omgangsvormen"),
+               ("Schaadt het de samenleving?", "misstand", "Vermoeden van een misstand"),
+               ("Breekt iemand de regels van de organisatie?", "integriteit", "Integriteitsschending")],
+        "en": [("Do you want to talk to someone in confidence first?", "vertrouwenspersoon",
+                "Question for the confidential adviser"),
+               ("Is it about how someone treats you?", "omgangsvormen", "Unwanted behaviour"),
+               ("Does it harm society?", "misstand", "Suspected wrongdoing"),
+               ("Does someone break the rules of the organisation?", "integriteit", "Integrity violation")],
+    }[lang]
+    for question, slug, channel_name in expected:
+        page.goto(f"{live_server}/{lang}/routekaart")
+        card = page.locator("ol.route > li").filter(has=page.get_by_role("heading", name=question, exact=True))
+        links = card.get_by_role("link")
+        assert links.count() == 1
+        wbk = "Wbk" in card.inner_text()
+        assert wbk == (slug == "misstand")  # the protection is stated where it applies, and only there
+        links.click()
+        page.get_by_role("heading", level=1, name=channel_name).wait_for()
+        assert page.url.endswith(f"/{lang}/melden/{slug}")
+    page.goto(f"{live_server}/{lang}/routekaart")
+    main = page.locator("main").inner_text()
+    assert main.count("Wbk") == 2  # the misstand question, and the word explained under "hard words"
+    if lang == "en":
+        assert page.locator("dt span[lang=nl]", has_text="vertrouwenspersoon").count() == 1
+        assert page.locator("strong[lang=nl]", has_text="Huis voor Klokkenluiders").count() == 1
