@@ -487,10 +487,19 @@ def meeting() -> Response | tuple[str, int]:
 
 @bp.post("/brievenbus/identiteit")
 def identity() -> Response | tuple[str, int]:
+    """Sharing one's identity cannot be undone: the first post shows who will read it and asks to confirm
+    ("share"); "edit" puts the text back in its box."""
     form = IdentityForm()
     _require_csrf(form)
+    step = request.form.get("step", "")
     try:
-        mailboxes.disclose_identity(get_session(), _settings(), g.mailbox, form.identity.data or "")
+        text = mailboxes.check_identity(_settings(), form.identity.data or "")
+        if step == "edit":
+            return _render_mailbox(identity=form)
+        if step != "share":
+            return render_template("reporter/identity_confirm.html", form=form, identity_text=text,
+                                   readers=mailboxes.case_readers(get_session(), g.mailbox)), 200
+        mailboxes.disclose_identity(get_session(), _settings(), g.mailbox, text)
     except mailboxes.MailboxError as error:
         general = _attach_errors(form, error.errors)
         return _render_mailbox(identity=form, general=general, status=400)
