@@ -35,16 +35,20 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 def language_links() -> list[tuple[str, str, str | None]]:
     """(code, name, url or None for the current one) for the language switch of the page being shown.
 
-    Only GET pages get a link: a form's result page cannot be re-requested in another language.
+    A page shown after a form was sent links to the same address's GET page (or the language's start page
+    when the address has none), which base.html opens in a new window so the page itself is not lost.
     """
     current = current_language()
     rule = request.url_rule if has_request_context() else None
-    switchable = rule is not None and "lang" in rule.arguments and request.method == "GET"
+    switchable = rule is not None and "lang" in rule.arguments and request.endpoint is not None
     links: list[tuple[str, str, str | None]] = []
     for code in LANGUAGES:
         url = None
-        if code != current and switchable and request.endpoint:
-            url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+        if code != current and switchable and rule is not None and request.endpoint:
+            if "GET" in (rule.methods or ()):
+                url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+            else:
+                url = f"{request.script_root}/{code}/"
         links.append((code, LANGUAGE_NAMES[code], url))
     return links
 
