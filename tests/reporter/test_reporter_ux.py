@@ -148,3 +148,28 @@ def test_mailbox_errors_are_listed_at_the_top_and_tied_to_their_fields(app: Flas
     html = client.post("/en/brievenbus/bericht", data={"csrf_token": token, "body": " "},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert '<a href="#body">' in html and 'aria-describedby="body-error body-hint"' in html
+
+
+def test_the_same_form_sent_twice_at_once_is_recognised_by_the_primary_key(app: Flask, db_session, settings,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import sample_report
+
+    once = new_submission_token()
+    first, second = submission.CaseDraft.start(settings), submission.CaseDraft.start(settings)
+    assert first.name_after(settings, once) and second.name_after(settings, once)
+    assert first.opened.case.id == second.opened.case.id == submission.case_id_for_token(settings, once)
+    submission.finish_report(db_session, settings, first, sample_report())
+    # The second request looked before the first committed (a race): only the INSERT can tell.
+    real_get = type(db_session).get
+    looked = []
+
+    def get_before_the_first_commit(self, entity, ident, **kwargs):  # type: ignore[no-untyped-def]
+        if entity is Case and not looked:
+            looked.append(ident)
+            return None
+        return real_get(self, entity, ident, **kwargs)
+
+    monkeypatch.setattr(type(db_session), "get", get_before_the_first_commit)
+    with db.session_scope(app) as other_request, pytest.raises(submission.AlreadyReceived):
+        submission.finish_report(other_request, settings, second, sample_report())
+    assert looked and count_rows(app, Case) == 1
