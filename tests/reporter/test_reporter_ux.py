@@ -173,3 +173,15 @@ def test_the_same_form_sent_twice_at_once_is_recognised_by_the_primary_key(app: 
     with db.session_scope(app) as other_request, pytest.raises(submission.AlreadyReceived):
         submission.finish_report(other_request, settings, second, sample_report())
     assert looked and count_rows(app, Case) == 1
+
+
+def test_the_language_switch_is_on_pages_shown_after_a_post(client: FlaskClient) -> None:
+    error_page = client.post("/nl/melden/misstand", data=submit_form_data(
+        csrf_token(client, "/nl/melden/misstand"), category=""), content_type="multipart/form-data")
+    html = error_page.get_data(as_text=True)
+    assert error_page.status_code == 400
+    # A new window: the typed text on this page stays where it is.
+    assert re.search(r'<a href="/en/melden/misstand" hreflang="en" lang="en" target="_blank" rel="noopener">', html)
+    receipt = submit_via_http(client, "en").get_data(as_text=True)
+    assert re.search(r'<a href="/nl/melden/misstand" hreflang="nl" lang="nl" target="_blank"', receipt)
+    assert '<a href="/nl/routekaart" hreflang="nl" lang="nl">' in client.get("/en/routekaart").get_data(as_text=True)
