@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from app import db
 from app.models import Attachment, Case, Message, ReporterSession
 from app.services import storage, submission
+from app.services.limits import Busy
 from app.services.submission import new_submission_token
 
 from .conftest import (
@@ -110,14 +111,17 @@ def test_a_mailbox_post_after_the_session_ended_shows_the_text_and_stores_nothin
     assert count_rows(app, Message) == messages  # shown back, not sent
 
 
-def test_a_busy_key_derivation_keeps_the_text(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_busy_server_keeps_the_text_and_the_one_time_token(app: Flask, client: FlaskClient,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     def busy(*args: object) -> None:
-        raise submission.KdfBusy()
+        raise Busy("submissions")
 
-    monkeypatch.setattr(submission, "derive_reporter_keys", busy)
-    response = submit_via_http(client, "en", what="Typed while the server was busy.")
+    monkeypatch.setattr(submission, "admit_report", busy)
+    once = new_submission_token()
+    response = submit_via_http(client, "en", what="Typed while the server was busy.", once=once)
     html = response.get_data(as_text=True)
-    assert response.status_code == 503 and "Typed while the server was busy." in html and "Nothing was stored" in html
+    assert response.status_code == 503 and "Typed while the server was busy." in html
+    assert f'name="once" value="{once}"' in html  # sending again is still one report
     assert count_rows(app, Case) == 0
 
 
