@@ -32,6 +32,16 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
+# axe-core (npm, test-only) for the accessibility browser tests: npm from Debian when missing, then the
+# locked version once; later runs find the file newer than the lock and stay offline.
+$(AXE): package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; \
+	fi
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(AXE)
+
 # The limits tests start their own Redis (no persistence) on a free loopback port: only the binary is needed.
 redis:
 	@if [ ! -x /usr/bin/redis-server ]; then \
@@ -45,16 +55,6 @@ mat2:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mat2 bubblewrap; \
 	fi
-
-# axe-core (npm, test-only) for the accessibility browser tests: npm from Debian when missing, then the
-# locked version once; later runs find the file newer than the lock and stay offline.
-$(AXE): package.json package-lock.json
-	@if ! command -v npm >/dev/null; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; \
-	fi
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	touch $(AXE)
 
 test: $(STAMP) browser redis mat2 $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,7 +12,8 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import g, has_request_context, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
+from werkzeug.exceptions import HTTPException
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -35,18 +36,31 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 def language_links() -> list[tuple[str, str, str | None]]:
     """(code, name, url or None for the current one) for the language switch of the page being shown.
 
-    Only GET pages get a link: a form's result page cannot be re-requested in another language.
+    A page shown after a form was sent links to the same address's GET page (or the language's start page
+    when the address has none), which base.html opens in a new window so the page itself is not lost.
     """
     current = current_language()
     rule = request.url_rule if has_request_context() else None
-    switchable = rule is not None and "lang" in rule.arguments and request.method == "GET"
+    switchable = rule is not None and "lang" in rule.arguments and request.endpoint is not None
     links: list[tuple[str, str, str | None]] = []
     for code in LANGUAGES:
         url = None
         if code != current and switchable and request.endpoint:
-            url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+            if request.method == "GET":
+                url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+            else:
+                url = _get_page_here(code)
         links.append((code, LANGUAGE_NAMES[code], url))
     return links
+
+
+def _get_page_here(lang: str) -> str:
+    """The page a GET of this request's address shows, in `lang`; the language's start page if there is none."""
+    try:
+        endpoint, arguments = current_app.url_map.bind("").match(request.path, method="GET")
+    except HTTPException:
+        return f"{request.script_root}/{lang}/"
+    return url_for(str(endpoint), **{**arguments, "lang": lang})
 
 
 def load_catalog(lang: str) -> Catalog:

@@ -37,6 +37,7 @@ from crypto.params import FORMAT_VERSION, HANDLER_KDF, TEST_KDF, KdfParams
 from crypto.reporter import (
     MAILBOX_SALT_BYTES,
     PASSPHRASE_WORDS,
+    WORDLISTS,
     ReporterKeys,
     auth_key_digest,
     derive_reporter_keys,
@@ -46,6 +47,7 @@ from crypto.reporter import (
     normalize_passphrase,
     normalize_receipt_code,
     passphrase_entropy_bits,
+    passphrase_word_count,
     receipt_lookup_hash,
     verify_auth_key,
 )
@@ -84,6 +86,7 @@ __all__ = [
     "MAILBOX_SALT_BYTES",
     "NO_META",
     "PASSPHRASE_WORDS",
+    "WORDLISTS",
     "TEST_KDF",
     "BundleFile",
     "BundleText",
@@ -125,6 +128,7 @@ __all__ = [
     "padded_length",
     "padme",
     "passphrase_entropy_bits",
+    "passphrase_word_count",
     "public_key_of",
     "receipt_lookup_hash",
     "recovery_key_to_bytes",

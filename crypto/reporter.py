@@ -11,6 +11,7 @@ import math
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import nacl.encoding
@@ -21,10 +22,9 @@ from crypto import _base32
 from crypto.keys import public_key_of
 
 _RECEIPT_BYTES = 10  # 80 bits: 16 Crockford symbols
-_WORDLIST_FILE = "eff_large_wordlist.txt"
-_WORDLIST_SIZE = 7776
-PASSPHRASE_WORDS = 7
-MIN_PASSPHRASE_BITS = 80.0
+WORDLISTS = {"en": "eff_large_wordlist.txt", "nl": "wordlist_nl.txt"}
+PASSPHRASE_WORDS = 7  # English: 7 words of 7776 give 90.5 bits (Dutch: 8 of 4096 give 96)
+MIN_PASSPHRASE_BITS = 90.0
 _PASSPHRASE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 MAILBOX_SALT_BYTES = 32
 _PERSON_X25519 = b"meldkluis-x25519"  # BLAKE2b personalisation: at most 16 bytes, one per derived key
@@ -61,32 +61,58 @@ def receipt_lookup_hash(receipt_code: str, lookup_key: bytes) -> bytes:
 
 
 @functools.cache
-def wordlist() -> tuple[str, ...]:
-    """The EFF large wordlist (7776 words, CC BY 3.0), bundled with the package and read once."""
-    text = importlib.resources.files("crypto").joinpath(_WORDLIST_FILE).read_text(encoding="utf-8")
+def wordlist(language: str = "en") -> tuple[str, ...]:
+    """The passphrase words of ``language``, bundled with the package and read once.
+
+    English: the EFF large wordlist (7776 words, CC BY 3.0). Dutch: 4096 common words from OpenTaal's list
+    (BSD / CC BY 3.0), chosen as tests/crypto/wordlist_nl.py describes. Either opens any mailbox: keys are
+    derived from the words typed, whatever list they came from.
+    """
+    file_name = WORDLISTS.get(language)
+    if file_name is None:
+        raise ValueError(f"no passphrase word list for {language!r}")
+    text = importlib.resources.files("crypto").joinpath(file_name).read_text(encoding="utf-8")
     words = tuple(text.split())
-    if len(words) != _WORDLIST_SIZE or len(set(words)) != _WORDLIST_SIZE:
-        raise RuntimeError(f"{_WORDLIST_FILE} must hold {_WORDLIST_SIZE} distinct words")
+    if len(set(words)) != len(words):
+        raise RuntimeError(f"{file_name} must hold distinct words")
     return words
 
 
-def passphrase_entropy_bits(words: int = PASSPHRASE_WORDS) -> float:
-    """Entropy in bits of a passphrase of ``words`` words drawn uniformly from the wordlist."""
-    if words < 0:
+def passphrase_entropy_bits(words: int | None = None, language: str = "en") -> float:
+    """Entropy in bits of a passphrase of ``words`` words (default: as many as needed) drawn uniformly from
+    the word list of ``language``."""
+    count = passphrase_word_count(language) if words is None else words
+    if count < 0:
         raise ValueError("number of words must not be negative")
-    return words * math.log2(len(wordlist()))
+    return count * math.log2(len(wordlist(language)))
 
 
-def new_passphrase(words: int = PASSPHRASE_WORDS) -> str:
-    """A random passphrase of ``words`` words from the wordlist, separated by single spaces.
+def passphrase_word_count(language: str = "en") -> int:
+    """How many words of ``language``'s list reach MIN_PASSPHRASE_BITS, computed from the real list."""
+    return math.ceil(MIN_PASSPHRASE_BITS / math.log2(len(wordlist(language))))
 
-    Refuses (ValueError) a length below 80 bits of entropy: the reporter's KDF is deliberately light
-    (no stretching, see crypto/params.py) because the passphrase itself carries the strength.
+
+def passphrase_from(words: Sequence[str], count: int) -> str:
+    """``count`` words drawn uniformly (CSPRNG) from ``words``, separated by single spaces.
+
+    Refuses (ValueError) a list and count under MIN_PASSPHRASE_BITS, or a list with repeated words (which
+    would make the real entropy lower than the count suggests): nothing stretches the passphrase, so its own
+    entropy is the whole of its strength.
     """
-    if passphrase_entropy_bits(words) < MIN_PASSPHRASE_BITS:
+    if len(set(words)) != len(words):
+        raise ValueError("a word list must not repeat words")
+    if len(words) < 2 or count * math.log2(len(words)) < MIN_PASSPHRASE_BITS:
         raise ValueError(f"a passphrase needs at least {MIN_PASSPHRASE_BITS:g} bits of entropy")
-    choices = wordlist()
-    return " ".join(secrets.choice(choices) for _ in range(words))
+    return " ".join(secrets.choice(words) for _ in range(count))
+
+
+def new_passphrase(words: int | None = None, language: str = "en") -> str:
+    """A random passphrase in ``language`` (its words: ``words``, default as many as reach 90 bits).
+
+    Refuses (ValueError) a length below MIN_PASSPHRASE_BITS.
+    """
+    count = passphrase_word_count(language) if words is None else words
+    return passphrase_from(wordlist(language), count)
 
 
 def normalize_passphrase(text: str) -> str:
@@ -155,6 +181,7 @@ __all__ = [
     "MAILBOX_SALT_BYTES",
     "MIN_PASSPHRASE_BITS",
     "PASSPHRASE_WORDS",
+    "WORDLISTS",
     "ReporterKeys",
     "auth_key_digest",
     "derive_reporter_keys",
@@ -162,6 +189,8 @@ __all__ = [
     "new_passphrase",
     "new_receipt_code",
     "normalize_passphrase",
+    "passphrase_from",
+    "passphrase_word_count",
     "normalize_receipt_code",
     "passphrase_entropy_bits",
     "receipt_lookup_hash",

@@ -110,17 +110,35 @@ def _categories(*pairs: tuple[str, str, str]) -> list[dict[str, str]]:
     return [{"slug": slug, "nl": nl, "en": en} for slug, nl, en in pairs]
 
 
+# Wrongdoing (misstand) harms society or breaks the law; an integrity violation breaks the organisation's own
+# rules and its harm mostly stays inside. Each gets its own list, from the seed documents (000, 002, 003).
+MISSTAND_CATEGORIES = _categories(
+    ("fraude", "Fraude", "Fraud"),
+    ("corruptie", "Omkoping of corruptie", "Bribery or corruption"),
+    ("regels", "Overtreding van de wet of van Europese regels", "Breach of the law or of European rules"),
+    ("aanbesteding", "Overtreding van de regels voor aanbesteding", "Breach of public procurement rules"),
+    ("gezondheid", "Gevaar voor de gezondheid van mensen", "Danger to people's health"),
+    ("veiligheid", "Gevaar voor de veiligheid van mensen", "Danger to people's safety"),
+    ("milieu", "Schade aan het milieu", "Harm to the environment"),
+    ("mensenrechten", "Schending van mensenrechten of discriminatie door de organisatie",
+     "Breach of human rights, or discrimination by the organisation"),
+    ("arbeidsomstandigheden", "Ernstig slechte of onveilige omstandigheden op het werk",
+     "Seriously bad or unsafe working conditions"),
+    ("functioneren", "De organisatie werkt op een manier die schade doet", "The organisation works in a harmful way"),
+    ("anders", "Anders", "Other"),
+)
+
 INTEGRITY_CATEGORIES = _categories(
     ("fraude", "Fraude", "Fraud"),
     ("corruptie", "Omkoping of corruptie", "Bribery or corruption"),
     ("diefstal", "Diefstal of verduistering", "Theft or embezzlement"),
-    ("belangenverstrengeling", "Belangenverstrengeling, favoritisme", "Conflict of interest, favouritism"),
-    ("geschenken", "Geschenken, uitnodigingen, nevenactiviteiten", "Gifts, invitations, side activities"),
+    ("belangenverstrengeling", "Belangenverstrengeling of vriendjespolitiek", "Conflict of interest or favouritism"),
+    ("nevenactiviteiten", "Nevenwerk of geldzaken die niet mogen", "Side jobs or financial interests that are not allowed"),
+    ("geschenken", "Geschenken of uitnodigingen aannemen of vragen", "Accepting or asking for gifts or invitations"),
     ("informatie", "Lekken of misbruik van vertrouwelijke informatie", "Leaking or misuse of confidential information"),
+    ("valsheid", "Valse papieren of een valse verklaring", "Forged documents or a false statement"),
     ("machtsmisbruik", "Misbruik van bevoegdheden", "Abuse of authority"),
-    ("regels", "Overtreding van wet- of regelgeving", "Breach of law or regulations"),
-    ("gevaar", "Gevaar voor veiligheid, gezondheid of milieu", "Danger to safety, health or the environment"),
-    ("cyber", "Informatiebeveiliging", "Information security"),
+    ("cyber", "Onveilig omgaan met computers en gegevens", "Careless handling of computers and data"),
     ("anders", "Anders", "Other"),
 )
 
@@ -145,30 +163,31 @@ BUILTIN_CHANNELS: list[dict[str, Any]] = [
     {
         "slug": "misstand", "kind": "melding", "policy": "wbk", "position": 1,
         "name_nl": "Vermoeden van een misstand", "name_en": "Suspected wrongdoing",
-        "description_nl": "Een misstand raakt het maatschappelijk belang: een overtreding van de wet, gevaar voor "
-        "de volksgezondheid, de veiligheid of het milieu, of een onjuist functioneren van de organisatie. "
-        "Valt onder de Wet bescherming klokkenluiders.",
-        "description_en": "Wrongdoing that affects the public interest: a breach of the law, a danger to public "
-        "health, safety or the environment, or improper functioning of the organisation. Covered by the Dutch "
-        "Whistleblower Protection Act (Wbk).",
-        "categories": INTEGRITY_CATEGORIES,
+        "description_nl": "Iets dat de samenleving schaadt: de wet wordt overtreden, of er is gevaar voor de "
+        "gezondheid, de veiligheid of het milieu, of de organisatie werkt op een manier die veel mensen schaadt. "
+        "Hier beschermt de Wet bescherming klokkenluiders (Wbk) u.",
+        "description_en": "Something that harms society: the law is broken, or there is a danger to health, safety "
+        "or the environment, or the organisation works in a way that harms many people. Here the Dutch "
+        "Whistleblower Protection Act (Wbk) protects you.",
+        "categories": MISSTAND_CATEGORIES,
     },
     {
         "slug": "integriteit", "kind": "melding", "policy": "wbk", "position": 2,
         "name_nl": "Integriteitsschending", "name_en": "Integrity violation",
-        "description_nl": "Iemand schendt de normen en waarden van de organisatie: fraude, diefstal, "
-        "belangenverstrengeling, lekken van informatie, misbruik van bevoegdheden.",
-        "description_en": "Someone breaches the organisation's norms and values: fraud, theft, conflicts of "
-        "interest, leaking information, abuse of authority.",
+        "description_nl": "Iemand in de organisatie breekt de regels van de organisatie, bijvoorbeeld met fraude, "
+        "diefstal, geschenken aannemen of geheime informatie doorgeven. De schade blijft meestal binnen de "
+        "organisatie.",
+        "description_en": "Someone in the organisation breaks the organisation's own rules, for example by fraud, "
+        "theft, accepting gifts or passing on secret information. The harm mostly stays inside the organisation.",
         "categories": INTEGRITY_CATEGORIES,
     },
     {
         "slug": "omgangsvormen", "kind": "klacht", "policy": "klachtenregeling-2w", "position": 3,
         "name_nl": "Ongewenste omgangsvormen", "name_en": "Unwanted behaviour",
-        "description_nl": "Een klacht over gedrag dat u als grensoverschrijdend ervaart: seksuele intimidatie, "
-        "agressie, pesten, discriminatie.",
-        "description_en": "A complaint about behaviour you experience as crossing a line: sexual harassment, "
-        "aggression, bullying, discrimination.",
+        "description_nl": "Een klacht over hoe iemand met u omgaat, als dat over uw grens gaat: seksuele "
+        "intimidatie, bedreigen, agressie, pesten, discriminatie.",
+        "description_en": "A complaint about how someone treats you, when it crosses your limits: sexual "
+        "harassment, threats, aggression, bullying, discrimination.",
         "categories": BEHAVIOUR_CATEGORIES,
     },
     {

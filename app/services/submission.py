@@ -8,6 +8,8 @@ rolled back, so nothing half-stored remains and no receipt is shown.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -16,10 +18,11 @@ from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import crypto
-from app.config import Settings
+from app.config import Settings, derive_subkey
 from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id
 from app.services import cases, clock, notify, scrub, storage
 from app.services.cases import OpenCase
@@ -69,6 +72,10 @@ class SubmissionError(ValueError):
         self.errors = errors
 
 
+class AlreadyReceived(RuntimeError):
+    """This form was sent before (reload, Back, double click): its case exists, nothing new was made."""
+
+
 @dataclass(frozen=True)
 class ReportInput:
     channel_slug: str
@@ -76,6 +83,7 @@ class ReportInput:
     fields: dict[str, str]
     recipient_ids: list[str] | None = None  # None: every recipient of the channel
     identity: str | None = None
+    language: str = "nl"  # of the page: the passphrase's words are in it (English where no list exists)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ class Receipt:
     passphrase: str = field(repr=False)
     reply_by: date | None
     files: tuple[scrub.Outcome, ...] = ()  # per file: hidden data removed, or kept as it came and why
+    wordlist_language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,27 @@ def find_report_channel(session: Session, slug: str) -> ReportChannel | None:
     return ReportChannel(rows[0][0], [user for _, user in rows if user is not None])
 
 
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def new_submission_token() -> str:
+    """A one-time token for one submission form (128 bits): the case made from the form is named after it."""
+    return secrets.token_urlsafe(16)
+
+
+def case_id_for_token(settings: Settings, token: str) -> str | None:
+    """The id of the case that the form carrying `token` creates, or None if `token` is not one.
+
+    A keyed hash (server secret), so the id is as unguessable as a random one and says nothing about time or
+    order, and the same form sent twice names the same case: the second INSERT meets the primary key and is
+    recognised (AlreadyReceived), with no table that remembers forms or times.
+    """
+    if not SUBMISSION_TOKEN.fullmatch(token):
+        return None
+    key = derive_subkey(settings.master_secret, "submission-case-id")
+    return hashlib.blake2b(token.encode("ascii"), key=key, digest_size=16).hexdigest()
+
+
 @dataclass
 class CaseDraft:
     """A case that exists only as an id and a key while its files stream in."""
@@ -145,13 +175,29 @@ class CaseDraft:
     opened: OpenCase
     batch: storage.FileBatch
     files: list[UploadedFile] = field(default_factory=list)
+    named_files: bool = False  # a file was begun: its encryption binds the case id, which is now fixed
 
     @classmethod
     def start(cls, settings: Settings) -> CaseDraft:
         opened = OpenCase(Case(id=new_id()), crypto.new_case_key())
         return cls(opened, storage.FileBatch(settings.storage_path, opened, settings.storage_reserve_bytes))
 
+    def name_after(self, settings: Settings, token: str) -> bool:
+        """Give the draft the case id of its form's one-time token; False if the token is not valid.
+
+        Must happen before the first file, whose encryption binds the case id.
+        """
+        case_id = case_id_for_token(settings, token)
+        if case_id is None:
+            return False
+        if self.opened.case.id != case_id:
+            if self.named_files:
+                raise RuntimeError("a draft is named before its first file")
+            self.opened.case.id = case_id
+        return True
+
     def begin_file(self) -> AttachmentWriter:
+        self.named_files = True
         return self.batch.begin()
 
     def discard(self) -> None:
@@ -237,12 +283,15 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
     """
     day = day or clock.today()
     try:
+        if session.get(Case, draft.opened.case.id) is not None:
+            raise AlreadyReceived()
         channel, recipients, selected = validate_report(session, settings, report, len(draft.files), found)
         if limits is not None:
             admit_report(settings, limits)
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
-        passphrase = crypto.new_passphrase()
+        wordlist_language = report.language if report.language in crypto.WORDLISTS else "en"
+        passphrase = crypto.new_passphrase(language=wordlist_language)
         salt = crypto.new_mailbox_salt()
         keys = crypto.derive_reporter_keys(passphrase, salt)
         opened = draft.opened
@@ -280,13 +329,19 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         session.commit()
         for uploaded in draft.files:
             uploaded.writer.committed()
+    except IntegrityError:
+        session.rollback()
+        draft.discard()
+        if session.get(Case, draft.opened.case.id) is not None:  # the same form, sent twice at once
+            raise AlreadyReceived() from None
+        raise
     except BaseException:
         session.rollback()
         draft.discard()
         raise
     for uploaded in draft.files:
         uploaded.writer.settle()  # only now: see storage.settle_times
-    return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by)
+    return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by, wordlist_language)
 
 
 def add_file(draft: CaseDraft, settings: Settings, name: str, source: BinaryIO) -> None:

@@ -116,15 +116,18 @@ def _too_long(name: str, parsed: ParsedForm) -> None:
 
 
 def parse_form(stream: IO[bytes], content_type: str, *, limits: UploadLimits,
-               begin_file: Callable[[], AttachmentWriter], file_fields: frozenset[str]) -> ParsedForm:
+               begin_file: Callable[[], AttachmentWriter], file_fields: frozenset[str],
+               into: ParsedForm | None = None) -> ParsedForm:
     """Read a form body; files in `file_fields` are encrypted as they arrive via `begin_file()`.
+
+    `into`: the ParsedForm to fill, for a `begin_file` that must see the fields sent before the first file.
 
     On a malformed body raises BadRequest; on any exception every file written so far is removed.
     A file over the size limit is removed and the rest of the body is read but not stored
     (`file_too_large`), so the page can be shown again with everything the reporter typed.
     """
     mimetype, options = parse_options_header(content_type or "")
-    parsed = ParsedForm()
+    parsed = into if into is not None else ParsedForm()
     try:
         if mimetype == "multipart/form-data" and options.get("boundary"):
             _parse_multipart(stream, options["boundary"].encode("latin-1"), parsed, limits, begin_file, file_fields)

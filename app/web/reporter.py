@@ -8,7 +8,7 @@ would spool a large upload to a plaintext temporary file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from flask import (
     Blueprint,
@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -48,6 +48,8 @@ MAILBOX_ENDPOINTS = frozenset({
     "reporter.mailbox", "reporter.reply", "reporter.meeting", "reporter.identity", "reporter.download",
     "reporter.logout",
 })
+# The text box of each mailbox form: what comes back on the login page when the session ended meanwhile.
+UNSENT_FIELDS = {"reporter.reply": "body", "reporter.meeting": "note", "reporter.identity": "identity"}
 
 EXTERNAL_CHANNELS: tuple[tuple[str, object, str], ...] = (
     ("Huis voor Klokkenluiders", _l("Advice, and investigation of wrongdoing and of how an employer treated a "
@@ -68,6 +70,53 @@ BELGIAN_CHANNELS: tuple[tuple[str, object, str], ...] = (
     ("Audit Vlaanderen", _l("Flemish municipalities, OCMWs and their agencies."), "https://www.auditvlaanderen.be"),
     ("Vlaamse Ombudsdienst", _l("Flemish government bodies."), "https://www.vlaamseombudsdienst.be"),
 )
+@dataclass(frozen=True)
+class RouteQuestion:
+    """One question of the route map: a "yes" leads to exactly one channel."""
+
+    channel_slug: str
+    question: object
+    explanation: object
+    wbk: bool = False  # the Whistleblower Protection Act protects a report on this channel (said only there)
+
+
+# Read in order; the first "yes" is the way. Plain words (B1); hard words are explained in GLOSSARY.
+ROUTE_QUESTIONS: tuple[RouteQuestion, ...] = (
+    RouteQuestion("vertrouwenspersoon", _l("Do you want to talk to someone in confidence first?"),
+                  _l("You are not sure yet, or you want advice before you decide anything. Nothing happens "
+                     "without your consent.")),
+    RouteQuestion("omgangsvormen", _l("Is it about how someone treats you?"),
+                  _l("Someone threatens you, bullies you, touches you or says things to you that you do not want, "
+                     "or treats you differently because of who you are.")),
+    RouteQuestion("misstand", _l("Does it harm society?"),
+                  _l("Many people can be harmed, or the law is broken: for example danger to health, safety or the "
+                     "environment, or fraud with public money."), wbk=True),
+    RouteQuestion("integriteit", _l("Does someone break the rules of the organisation?"),
+                  _l("For example fraud, theft, accepting gifts or passing on secret information, and the harm "
+                     "stays mostly inside the organisation.")),
+)
+# (term, the Dutch word the organisation's documents use, one-sentence explanation)
+GLOSSARY: tuple[tuple[object, str, object], ...] = (
+    (_l("Wrongdoing"), "misstand", _l("Something that harms society, such as breaking the law or a danger to "
+                                      "health, safety or the environment.")),
+    (_l("Integrity violation"), "integriteitsschending", _l("Someone breaks the rules of the organisation, for "
+                                                           "example by fraud or by accepting gifts.")),
+    (_l("Unwanted behaviour"), "ongewenste omgangsvormen", _l("The way someone treats you crosses your limits: "
+                                                             "harassment, threats, bullying or discrimination.")),
+    (_l("Confidential adviser"), "vertrouwenspersoon", _l("A person who listens, keeps what you say to themself "
+                                                         "and helps you choose what to do next.")),
+    (_l("Whistleblower Protection Act (Wbk)"), "Wet bescherming klokkenluiders",
+     _l("A Dutch law: your employer may not harm you because you reported wrongdoing, if you had good reasons "
+        "to think it was true.")),
+    (_l("Public interest"), "maatschappelijk belang", _l("What matters for many people, not only for you or your "
+                                                         "organisation.")),
+)
+FORM_NOT_VERIFIED = _l("This form could not be verified. Everything you typed is still here: please press Send "
+                       "again.")
+MAILBOX_FORM_NOT_VERIFIED = _l("This form could not be verified, so nothing was stored. Your text is still in "
+                               "its box: please send it again.")
+STORAGE_FAILED = _l("Your report could not be stored because of a problem on our side. Nothing was saved. "
+                    "Everything you typed is still here: please press Send again in a few minutes.")
 BUSY_TEXT = _l("Many reports are arriving at the moment, so we cannot take yours right now. Please send it "
                "again in a few minutes.")
 STATUS_LABELS = {
@@ -116,6 +165,10 @@ class LoginForm(BaseForm):
                                render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
     passphrase = StringField(_l("Passphrase"), validators=[Length(max=1024)],
                              render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    # A text typed in the mailbox whose sending found the session ended: carried through the login (only in
+    # the page and the form, never stored) and put back in its box afterwards.
+    unsent = TextAreaField(_l("Your text that was not sent"), render_kw={"rows": 6})
+    unsent_kind = HiddenField()
 
 
 class ReplyForm(BaseForm):
@@ -148,10 +201,15 @@ def _upload_limits(settings: Settings) -> UploadLimits:
     return UploadLimits(settings.max_files, settings.max_file_bytes, settings.max_text_chars * 4 + 64)
 
 
-def _parse_with_files(begin_file: Callable[[], AttachmentWriter]) -> ParsedForm:
+def _parse_with_files(begin_file: Callable[[], AttachmentWriter], into: ParsedForm | None = None) -> ParsedForm:
     """Read the request body ourselves: files are encrypted by `begin_file()` writers as they stream in."""
     return parse_form(request.stream, request.headers.get("Content-Type", ""), limits=_upload_limits(_settings()),
-                      begin_file=begin_file, file_fields=frozenset({"files"}))
+                      begin_file=begin_file, file_fields=frozenset({"files"}), into=into)
+
+
+def _csrf_valid(form: BaseForm) -> bool:
+    """False when the form's CSRF token is missing, expired or forged (its message is on the field)."""
+    return form.validate() or not form.csrf_token.errors
 
 
 def _owned_by_request(batch: storage.FileBatch) -> storage.FileBatch:
@@ -200,8 +258,12 @@ def start() -> str:
 
 @bp.get("/routekaart")
 def route_map() -> str:
-    return render_template("reporter/route_map.html", organisation=_organisation(),
-                           channels=submission.active_channels(get_session()),
+    channels = {channel.slug: channel for channel in submission.active_channels(get_session())}
+    routes = [(question, channels[question.channel_slug]) for question in ROUTE_QUESTIONS
+              if question.channel_slug in channels]
+    routed = {question.channel_slug for question, _channel in routes}
+    return render_template("reporter/route_map.html", organisation=_organisation(), routes=routes,
+                           glossary=GLOSSARY, other_channels=[c for c in channels.values() if c.slug not in routed],
                            external_channels=EXTERNAL_CHANNELS, belgian_channels=BELGIAN_CHANNELS)
 
 
@@ -223,7 +285,8 @@ def _clean_choice(parsed: ParsedForm | None) -> bool:
 
 
 def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general: list[str] | None = None,
-                   files_lost: bool = False, status: int = 200, clean_files: bool = True) -> tuple[str, int]:
+                   files_lost: bool = False, once: str = "", status: int = 200,
+                   clean_files: bool = True) -> tuple[str, int]:
     lang = g.get("lang", "nl")
     channel = found.channel
     if not found.recipients and not general:
@@ -237,6 +300,7 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
     return render_template(
         "reporter/submit.html", channel=channel, form=form, questions=QUESTIONS, general_errors=general or [],
         files_lost=files_lost, max_files=settings.max_files,
+        once=once if submission.SUBMISSION_TOKEN.fullmatch(once) else submission.new_submission_token(),
         max_file_mb=max(1, settings.max_file_bytes // (1024 * 1024)), max_chars=settings.max_text_chars,
         clean_files=clean_files,
     ), status
@@ -252,7 +316,15 @@ def submit(slug: str) -> tuple[str, int]:
     settings = _settings()
     draft = submission.CaseDraft.start(settings)
     _owned_by_request(draft.batch)
-    parsed = _parse_with_files(draft.begin_file)
+    parsed = ParsedForm()
+
+    def begin_file() -> AttachmentWriter:
+        # The one-time token comes before the file inputs: the draft takes its case id before any file is bound.
+        draft.name_after(settings, parsed.fields.get("once", ""))
+        return draft.begin_file()
+
+    _parse_with_files(begin_file, into=parsed)
+    once = parsed.fields.get("once", "")
     # Looked up once the body is in: the report goes to the recipients of the moment it arrives, and no
     # database transaction stays open while files stream in.
     found = submission.find_report_channel(get_session(), slug)
@@ -261,12 +333,24 @@ def submit(slug: str) -> tuple[str, int]:
         abort(404)
     channel = found.channel
     form = SubmitForm(formdata=parsed.fields)
-    _require_csrf(form, parsed)
+    if not _csrf_valid(form):
+        # An old form (the reporter took hours) or one that cannot be verified: shown again with its text and a
+        # fresh token, so pressing Send again works. Cross-site posts never get here (security.py).
+        files_lost = bool(parsed.files) or "files" in parsed.errors
+        parsed.discard_files()
+        return _render_submit(found, form, files_lost=files_lost, once=once, status=400)
     if parsed.errors:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
-        return _render_submit(found, form, general=general, files_lost=True,
+        return _render_submit(found, form, general=general, files_lost=True, once=once,
                               status=413 if parsed.file_too_large else 503 if parsed.no_room else 400,
+                              clean_files=_clean_choice(parsed))
+    if once and not draft.name_after(settings, once):
+        # A damaged one-time token: shown again with a new one. (A post with none, made by a tool rather than
+        # our form, keeps the draft's random id: the token only guards against a browser sending a form twice.)
+        files_lost = bool(parsed.files)
+        parsed.discard_files()
+        return _render_submit(found, form, general=[str(FORM_NOT_VERIFIED)], files_lost=files_lost, status=400,
                               clean_files=_clean_choice(parsed))
     outcomes = scrub.clean_uploads(parsed.files, draft.batch, settings, enabled=_clean_choice(parsed))
     draft.files.extend(parsed.files)
@@ -276,16 +360,24 @@ def submit(slug: str) -> tuple[str, int]:
         fields={q.key: parsed.fields.get(q.key, "") for q in QUESTIONS},
         recipient_ids=list(parsed.fields.getlist("recipients")),
         identity=parsed.fields.get("identity") or None,
+        language=g.get("lang", "nl"),
     )
     try:
         receipt = submission.finish_report(get_session(), settings, draft, report, found=found,
                                            limits=limits_of())
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
-        return _render_submit(found, form, general=general, files_lost=bool(parsed.files), status=400,
+        return _render_submit(found, form, general=general, files_lost=bool(parsed.files), once=once, status=400,
                               clean_files=_clean_choice(parsed))
+    except submission.AlreadyReceived:
+        return render_template("reporter/already_received.html", channel=channel), 200
     except Busy:
-        return _render_submit(found, form, general=[str(BUSY_TEXT)], files_lost=bool(parsed.files), status=503,
+        return _render_submit(found, form, general=[str(BUSY_TEXT)], files_lost=bool(parsed.files), once=once,
+                              status=503, clean_files=_clean_choice(parsed))
+    except OSError:
+        # The files could not be written (disk full, storage gone): nothing was committed (finish_report rolled
+        # back and removed its files); the form comes back with every word the reporter typed.
+        return _render_submit(found, form, general=[str(STORAGE_FAILED)], files_lost=True, once=once, status=503,
                               clean_files=_clean_choice(parsed))
     return render_template("reporter/receipt.html", receipt=replace(receipt, files=tuple(outcomes)),
                            channel=channel), 200
@@ -301,13 +393,32 @@ def load_mailbox() -> Response | None:
     cookie = request.cookies.get(mailboxes.COOKIE_NAME, "")
     mailbox = mailboxes.resume(get_session(), _settings(), cookie) if cookie else None
     if mailbox is None:
-        response = redirect(url_for("reporter.login", expired=1 if cookie else None))
+        if request.method == "POST" and request.endpoint in UNSENT_FIELDS:
+            response = _login_again_with_text(UNSENT_FIELDS[request.endpoint], expired=bool(cookie))
+        else:
+            response = redirect(url_for("reporter.login", expired=1 if cookie else None))
         if cookie:
             response.delete_cookie(mailboxes.COOKIE_NAME, path="/")
         return response
     g.mailbox = mailbox
     g.csrf_binding = mailbox.session_id
     return None
+
+
+def _login_again_with_text(field: str, *, expired: bool) -> Response:
+    """The login page with the text of a mailbox form that arrived without a live session, so nothing typed
+    is lost. The body is read by our own parser with no file allowed (files are drained, never written)."""
+    limits = UploadLimits(0, 0, _settings().max_text_chars * 4 + 64)
+    parsed = parse_form(request.stream, request.headers.get("Content-Type", ""), limits=limits,
+                        begin_file=_no_file, file_fields=frozenset({"files"}))
+    form = LoginForm(formdata=None, unsent=parsed.fields.get(field, ""), unsent_kind=field)
+    page = render_template("reporter/login.html", form=form, failed=False, expired=expired, logged_out=False,
+                           files_dropped=bool(parsed.errors.get("files")))
+    return Response(page, status=401, mimetype="text/html")
+
+
+def _no_file() -> AttachmentWriter:
+    raise AssertionError("no file is written without a mailbox session")
 
 
 def _set_mailbox_cookie(response: Response, value: str) -> None:
@@ -335,10 +446,11 @@ def login() -> Response | tuple[str, int]:
                                      form.passphrase.data or "", limits=limits_of())
         except mailboxes.LoginFailed:
             failed = True
-            # Shown empty again: what was typed never comes back in a page (nor a 1 MB "passphrase").
-            form = LoginForm(formdata=None)
+            # Shown again without what was typed for the login (never echoed, nor a 1 MB "passphrase"), but
+            # with a carried unsent text: it is the reporter's own.
+            form = LoginForm(formdata=None, unsent=form.unsent.data, unsent_kind=form.unsent_kind.data)
         else:
-            response = redirect(url_for("reporter.mailbox"), code=303)
+            response = _after_login(result.cookie_value, form)
             _set_mailbox_cookie(response, result.cookie_value)
             return response
     return render_template("reporter/login.html", form=form, failed=failed,
@@ -346,9 +458,30 @@ def login() -> Response | tuple[str, int]:
                            logged_out=request.args.get("logged_out") == "1"), 401 if failed else 200
 
 
+def _after_login(cookie_value: str, form: LoginForm) -> Response:
+    """To the mailbox; with a text carried through the login, the mailbox at once with that text back in its
+    box (not sent: the reporter reads it and presses Send)."""
+    unsent, kind = form.unsent.data or "", form.unsent_kind.data or ""
+    mailbox = mailboxes.resume(get_session(), _settings(), cookie_value) if unsent.strip() else None
+    if mailbox is None:
+        return redirect(url_for("reporter.mailbox"), code=303)
+    g.mailbox = mailbox
+    g.csrf_binding = mailbox.session_id
+    forms: dict[str, BaseForm] = {}
+    if kind == "note":
+        forms["meeting"] = MeetingForm(formdata=None, note=unsent)
+    elif kind == "identity":
+        forms["identity"] = IdentityForm(formdata=None, identity=unsent)
+    else:
+        forms["reply"] = ReplyForm(formdata=None, body=unsent)
+    page, status = _render_mailbox(restored=True, **forms)  # type: ignore[arg-type]
+    return Response(page, status=status, mimetype="text/html")
+
+
 def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | None = None,
                     identity: IdentityForm | None = None, general: list[str] | None = None,
-                    files_lost: bool = False, status: int = 200, clean_files: bool = True) -> tuple[str, int]:
+                    files_lost: bool = False, restored: bool = False, status: int = 200,
+                    clean_files: bool = True) -> tuple[str, int]:
     view = mailboxes.read_mailbox(get_session(), g.mailbox, g.get("lang", "nl"))
     settings = _settings()
     return render_template(
@@ -356,10 +489,17 @@ def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | No
         status_label=STATUS_LABELS.get(view.status, view.status), kind_labels=KIND_LABELS,
         reply=reply or ReplyForm(formdata=None), meeting=meeting or MeetingForm(formdata=None),
         identity_form=identity or IdentityForm(formdata=None), logout_form=LogoutForm(formdata=None),
-        general_errors=general or [], files_lost=files_lost, sent=request.args.get("sent"),
+        general_errors=general or [], files_lost=files_lost, sent=request.args.get("sent"), restored=restored,
         max_files=settings.max_files, max_file_mb=max(1, settings.max_file_bytes // (1024 * 1024)),
         clean_files=clean_files,
+        idle_minutes=settings.reporter_idle_minutes,
     ), status
+
+
+def _mailbox_form_not_verified(**forms: object) -> tuple[str, int]:
+    """A mailbox form whose token does not fit this session (an old tab, a login since): shown again with its
+    text and a fresh token; nothing was stored."""
+    return _render_mailbox(general=[str(MAILBOX_FORM_NOT_VERIFIED)], status=400, **forms)  # type: ignore[arg-type]
 
 
 @bp.get("/brievenbus")
@@ -374,7 +514,9 @@ def reply() -> Response | tuple[str, int]:
                                                 settings.storage_reserve_bytes))
     parsed = _parse_with_files(batch.begin)
     form = ReplyForm(formdata=parsed.fields)
-    _require_csrf(form, parsed)
+    if not _csrf_valid(form):
+        parsed.discard_files()
+        return _mailbox_form_not_verified(reply=form, files_lost=True)
     if parsed.errors:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
@@ -394,7 +536,8 @@ def reply() -> Response | tuple[str, int]:
 @bp.post("/brievenbus/gesprek")
 def meeting() -> Response | tuple[str, int]:
     form = MeetingForm()
-    _require_csrf(form)
+    if not _csrf_valid(form):
+        return _mailbox_form_not_verified(meeting=form)
     try:
         mailboxes.request_meeting(get_session(), _settings(), g.mailbox, form.way.data or "", form.note.data or "")
     except mailboxes.MailboxError as error:
@@ -405,10 +548,20 @@ def meeting() -> Response | tuple[str, int]:
 
 @bp.post("/brievenbus/identiteit")
 def identity() -> Response | tuple[str, int]:
+    """Sharing one's identity cannot be undone: the first post shows who will read it and asks to confirm
+    ("share"); "edit" puts the text back in its box."""
     form = IdentityForm()
-    _require_csrf(form)
+    if not _csrf_valid(form):
+        return _mailbox_form_not_verified(identity=form)
+    step = request.form.get("step", "")
     try:
-        mailboxes.disclose_identity(get_session(), _settings(), g.mailbox, form.identity.data or "")
+        text = mailboxes.check_identity(_settings(), form.identity.data or "")
+        if step == "edit":
+            return _render_mailbox(identity=form)
+        if step != "share":
+            return render_template("reporter/identity_confirm.html", form=form, identity_text=text,
+                                   readers=mailboxes.case_readers(get_session(), g.mailbox)), 200
+        mailboxes.disclose_identity(get_session(), _settings(), g.mailbox, text)
     except mailboxes.MailboxError as error:
         general = _attach_errors(form, error.errors)
         return _render_mailbox(identity=form, general=general, status=400)

@@ -64,7 +64,8 @@ def test_reporter_flow_from_start_page_to_mailbox_reply(app: Flask, live_server:
     assert len(code.replace("-", "")) == 16 and len(passphrase.split()) >= 7
     assert page.context.cookies() == []
 
-    page.get_by_role("link", name=t["mailbox"]).click()
+    page.locator("input[name=written]").check()  # the check step before leaving the codes
+    page.get_by_role("button", name=t["mailbox"]).click()
     page.locator("#receipt_code").fill(code)
     page.locator("#passphrase").fill(passphrase)
     page.get_by_role("button", name=t["open"]).click()

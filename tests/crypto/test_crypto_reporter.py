@@ -100,8 +100,8 @@ def test_passphrase_entropy_reaches_80_bits() -> None:
     assert passphrase_entropy_bits() == pytest.approx(90.47, abs=0.01)
 
 
-def test_passphrase_shorter_than_80_bits_is_refused() -> None:
-    with pytest.raises(ValueError, match="80"):
+def test_passphrase_shorter_than_90_bits_is_refused() -> None:
+    with pytest.raises(ValueError, match="90"):
         new_passphrase(6)
     assert len(new_passphrase(8).split(" ")) == 8
 

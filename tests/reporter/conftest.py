@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app import db
 from app.models import Channel, ChannelRecipient
 from app.services import accounts
-from app.services.submission import ReportInput
+from app.services.submission import ReportInput, new_submission_token
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -67,7 +67,7 @@ def add_recipient(app: Flask) -> Callable[[str, str], str]:
 
 
 def submit_form_data(token: str, **overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"csrf_token": token, "category": "fraude", **report_fields()}
+    data: dict[str, Any] = {"csrf_token": token, "once": new_submission_token(), "category": "fraude", **report_fields()}
     data.update(overrides)
     return data
 
@@ -97,7 +97,7 @@ def multipart_body(fields: list[tuple[str, bytes]], files: list[tuple[bytes, byt
 
 
 RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
-PASSPHRASE = re.compile(r'id="passphrase">([^<]+)<')
+PASSPHRASE = re.compile(r'id="passphrase"[^>]*>([^<]+)<')
 
 
 def credentials(html: str) -> tuple[str, str]:
