@@ -9,7 +9,7 @@ PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint bench browser setup clean
+.PHONY: run test lint bench browser deploy-tools setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,15 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-test: $(STAMP) browser
+# The deploy tests check the shipped configs with the real tools: Debian's nginx, tor and docker-compose.
+# (Installing them does not start them: the tests run their own nginx on free loopback ports.)
+deploy-tools:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/sbin/tor ] || [ ! -x /usr/bin/docker-compose ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx tor docker-compose; \
+	fi
+
+test: $(STAMP) browser deploy-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -39,6 +39,16 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def with_password_from_file(url: str, password_file: str) -> str:
+    """The database URL with the password read from a file (a Compose or systemd secret), never from the env."""
+    if not password_file:
+        return url
+    from sqlalchemy.engine import make_url
+
+    password = Path(password_file).read_text().strip()
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
 def load_master_secret(instance_path: Path) -> bytes:
     """Read the instance's master secret, creating it (mode 0600) on first start."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -104,7 +114,8 @@ class Settings:
         base_url = os.environ.get("MELDKLUIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
         settings = cls(
             instance_path=instance,
-            database_url=normalize_database_url(database_url),
+            database_url=with_password_from_file(normalize_database_url(database_url),
+                                                 os.environ.get("MELDKLUIS_DATABASE_PASSWORD_FILE", "")),
             storage_path=Path(os.environ.get("MELDKLUIS_STORAGE", instance / "storage")).resolve(),
             master_secret=load_master_secret(instance),
             base_url=base_url,
