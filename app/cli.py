@@ -281,5 +281,41 @@ def legal_hold_command(reference: str, reason: str, clear: bool) -> None:
     click.echo(f"legal hold {'lifted from' if clear else 'set on'} {case.reference}")
 
 
+# --- operations: backup, restore, check (app/services/backup.py, checks.py) --------------------------
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write one archive: database (rows sorted by random id), encrypted attachments, secret, checksums."""
+    from app.db import make_engine
+    from app.services.backup import BackupError, create_backup
+
+    settings = Settings.from_environment()
+    engine = make_engine(settings.database_url)
+    try:
+        summary = create_backup(settings, engine, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        engine.dispose()
+    click.echo(f"backup written to {path}: {summary.rows} row(s), {summary.files} attachment file(s), "
+               f"schema {summary.schema_revision}. It holds the instance secret: keep it as safe as the server.")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore a backup into an empty installation (empty database and storage folder), then migrate."""
+    from app.services.backup import BackupError, restore_backup
+
+    try:
+        summary = restore_backup(Settings.from_environment(), path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored {summary.rows} row(s) and {summary.files} attachment file(s) "
+               f"(schema {summary.schema_revision}, now migrated to the newest)")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,7 +32,7 @@ class SchemaMismatch(RuntimeError):
 
 
 @functools.cache
-def _known_revisions() -> tuple[frozenset[str], frozenset[str]]:
+def known_revisions() -> tuple[frozenset[str], frozenset[str]]:
     """(every revision this version ships, the head revisions): read once per process."""
     from alembic.script import ScriptDirectory
 
@@ -49,7 +49,7 @@ def check_schema(engine: Engine) -> None:
     """
     from alembic.migration import MigrationContext
 
-    known, heads = _known_revisions()
+    known, heads = known_revisions()
     with engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
     if current == heads:

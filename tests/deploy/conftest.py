@@ -53,3 +53,7 @@ def render_nginx(folder: Path, upstream_port: int, listen_port: int) -> Path:
 
 def files_under(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()]
+
+
+# The handler side's fixtures (activated staff with TOTP, cases made by the reporter's service).
+from tests.handler.conftest import make_case, make_member  # noqa: E402, F401

@@ -42,8 +42,8 @@ def test_an_older_app_refuses_the_database_a_newer_one_migrated(
 ) -> None:
     """The same refusal seen from the old release: its scripts end before the database's revision."""
     migrate.upgrade(scratch_database)
-    known, heads = migrate._known_revisions()
-    monkeypatch.setattr(migrate, "_known_revisions", lambda: (known - heads, frozenset({"0000_older_head"})))
+    known, heads = migrate.known_revisions()
+    monkeypatch.setattr(migrate, "known_revisions", lambda: (known - heads, frozenset({"0000_older_head"})))
     with pytest.raises(migrate.SchemaMismatch, match="does not know"):
         create_app(make_settings(tmp_path, scratch_database))
 
