@@ -31,6 +31,20 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def default_workers() -> int:
+    """gunicorn worker processes: MELDKLUIS_WORKERS, else one per CPU (at least two); SQLite gets one.
+
+    One SQLite file behind several processes makes writers wait on each other's locks, and anything a
+    worker keeps in memory (limits, backoff without Redis) would be counted per process.
+    """
+    configured = os.environ.get("MELDKLUIS_WORKERS", "")
+    if configured:
+        return int(configured)
+    if os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"):
+        return 1
+    return max(2, os.cpu_count() or 1)
+
+
 def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
     for prefix in ("postgres://", "postgresql://"):

@@ -5,27 +5,19 @@ lines for malformed requests would otherwise carry the address and what the clie
 header says only "Meldkluis" (no version banner); every other security header is set by the app itself.
 """
 
-import multiprocessing
 import os
 
 import gunicorn.http.wsgi
+
+from app.config import default_workers
 
 gunicorn.http.wsgi.SERVER = "Meldkluis"
 
 wsgi_app = "app:create_app()"
 
 
-def _workers() -> int:
-    """MELDKLUIS_WORKERS, else one per CPU; SQLite gets one process (`meldkluis check` explains why)."""
-    configured = os.environ.get("MELDKLUIS_WORKERS", "")
-    if configured:
-        return int(configured)
-    if os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"):
-        return 1
-    return max(2, multiprocessing.cpu_count())
-
-
-workers = _workers()
+# One per CPU, one for SQLite, or MELDKLUIS_WORKERS (app/config.py; `meldkluis check` uses the same rule).
+workers = default_workers()
 threads = int(os.environ.get("MELDKLUIS_THREADS", "4"))
 worker_class = "gthread"
 # Large uploads stream through nginx; the worker heartbeat must outlive a slow 500 MB upload.
