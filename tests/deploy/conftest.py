@@ -57,3 +57,4 @@ def files_under(folder: Path) -> list[Path]:
 
 # The handler side's fixtures (activated staff with TOTP, cases made by the reporter's service).
 from tests.handler.conftest import make_case, make_member  # noqa: E402, F401
+from tests.reporter.conftest import add_recipient  # noqa: E402, F401
