@@ -115,3 +115,17 @@ def test_https_example_is_accepted_by_nginx(tmp_path: Path) -> None:
     result = subprocess.run([tool("nginx"), "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(main)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
+
+
+NIGHTLY = ["purge", "gc", "maintenance", "backup"]
+
+
+def test_systemd_nightly_order_matches_compose_and_every_timer_has_its_service() -> None:
+    units = DEPLOY / "systemd"
+    steps = re.findall(r"^ExecStart=.*?meldkluis (\w+)", (units / "meldkluis-nightly.service").read_text(), re.MULTILINE)
+    assert steps == NIGHTLY
+    for timer in units.glob("*.timer"):
+        assert (units / f"{timer.stem}.service").exists(), timer.name
+    service = (units / "meldkluis.service").read_text()
+    assert "ExecStartPre=/srv/meldkluis/.venv/bin/meldkluis db upgrade" in service
+    assert "--bind 127.0.0.1:8000" in service
