@@ -129,3 +129,17 @@ def test_systemd_nightly_order_matches_compose_and_every_timer_has_its_service()
     service = (units / "meldkluis.service").read_text()
     assert "ExecStartPre=/srv/meldkluis/.venv/bin/meldkluis db upgrade" in service
     assert "--bind 127.0.0.1:8000" in service
+
+
+def test_nginx_own_error_pages_carry_the_security_headers(tmp_path: Path) -> None:
+    """The app down (502): nginx answers itself, with the app's headers, and its internal page is not reachable."""
+    from tests.deploy.live import Browser, nginx
+
+    with nginx(tmp_path, upstream_port=free_port()) as front:
+        down = Browser(front.port).get("/nl/")
+        hidden = Browser(front.port).get("/.meldkluis-error/503")
+    assert down.status == 502 and "probeer het over een minuut opnieuw" in down.text
+    assert down.headers["content-security-policy"].startswith("default-src 'none'")
+    assert down.headers["x-frame-options"] == "DENY" and down.headers["cache-control"] == "no-store"
+    assert down.headers["x-content-type-options"] == "nosniff"
+    assert hidden.status == 404 and "probeer" not in hidden.text

@@ -189,6 +189,10 @@ def test_large_download_never_touches_nginx_temp_and_no_client_detail_is_written
             answer = raw_request(port, request)
             assert answer.startswith(b"HTTP/1.") and b" 200 " not in answer.split(b"\r\n", 1)[0], answer[:200]
     assert Browser(front.port).get("/nl/").status == 200  # the server is still there
+    # nginx passes the app's own security headers through, once, without replacing them.
+    page = raw_request(front.port, b"GET /nl/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert page.lower().count(b"\r\ncontent-security-policy:") == 1
+    assert page.lower().count(b"\r\nreferrer-policy:") == 1
 
     settings = app.config["MELDKLUIS"]
     written = (front.log_text().encode() + app_server.log_text().encode() + database_bytes(app)
