@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -329,6 +329,14 @@ def _extract_storage(archive: tarfile.TarFile, storage_root: Path) -> int:
     return count
 
 
+def _date_files(engine: Engine, storage_root: Path) -> None:
+    """Give each restored file the day its row carries (00:00 UTC), never the moment of the restore."""
+    with engine.connect() as connection:
+        for key, day in connection.execute(select(Attachment.storage_key, Attachment.created_on)):
+            midnight = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+            os.utime(storage_path(storage_root, key), (midnight, midnight))
+
+
 def restore_backup(settings: Settings, archive_path: Path) -> BackupSummary:
     """Restore into an empty installation: schema at the backup's revision, rows, files, secret; then migrate."""
     manifest = verify_archive(archive_path)
@@ -346,6 +354,7 @@ def restore_backup(settings: Settings, archive_path: Path) -> BackupSummary:
                 with engine.begin() as connection:
                     rows = _load_rows(connection, archive, manifest)
                 files = _extract_storage(archive, settings.storage_path)
+                _date_files(engine, settings.storage_path)
                 secret = archive.extractfile(SECRET_MEMBER)
                 assert secret is not None
                 _write_secret(settings.instance_path / "secret_key", secret.read())

@@ -83,6 +83,9 @@ def test_round_trip_opens_the_case_for_handler_and_reporter(
     again = CliRunner().invoke(main, ["restore", str(archive)])
     assert again.exit_code != 0 and "not empty" in again.output
 
+    restored_files = [p for p in (folder / "instance" / "storage").rglob("*") if p.is_file()]
+    assert len(restored_files) == 1 and restored_files[0].stat().st_mtime % 86400 == 0  # the day, not the restore
+
     copy = create_app(make_settings(folder, url))
     try:
         # The reporter's receipt opens the mailbox: the master secret and every row came back.
