@@ -70,6 +70,11 @@ def test_app_image_runs_as_a_user_and_the_build_context_leaves_secrets_out() -> 
     assert rules[0] == "**"  # everything out, then only what the image needs back in
     allowed = [rule[1:] for rule in rules if rule.startswith("!")]
     assert not any(rule.startswith(("instance", ".venv", "tests", ".git", "deploy/db_password")) for rule in allowed)
+    # ... and everything the Dockerfile copies is let back in.
+    for line in re.findall(r"^COPY (.+)$", dockerfile, re.MULTILINE):
+        for source in line.split()[:-1]:
+            assert (ROOT / source).exists(), source
+            assert any(source.rstrip("/") == rule.rstrip("/") or source.startswith(rule) for rule in allowed), source
 
 
 def test_torrc_is_accepted_by_tor_with_pow_and_safe_logging(tmp_path: Path) -> None:
