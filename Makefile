@@ -9,7 +9,7 @@ PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint bench browser deploy-tools setup clean
+.PHONY: run test lint bench browser redis deploy-tools setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
+# The limits tests start their own Redis (no persistence) on a free loopback port: only the binary is needed.
+redis:
+	@if [ ! -x /usr/bin/redis-server ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; \
+	fi
+
 # The deploy tests check the shipped configs with the real tools: Debian's nginx, tor and docker-compose.
 # (Installing them does not start them: the tests run their own nginx on free loopback ports.)
 deploy-tools:
@@ -38,7 +45,7 @@ deploy-tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx tor docker-compose; \
 	fi
 
-test: $(STAMP) browser deploy-tools
+test: $(STAMP) browser redis deploy-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crypto.params import HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
+from crypto.params import HANDLER_KDF, TEST_KDF, KdfParams
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,13 +90,9 @@ class Settings:
     max_file_bytes: int = 500 * 1024 * 1024
     max_files: int = 10
     max_text_chars: int = 20_000
-    reporter_kdf: KdfParams = REPORTER_KDF
     handler_kdf: KdfParams = HANDLER_KDF
-    kdf_concurrency: int = 2
     reporter_idle_minutes: int = 15
     handler_idle_minutes: int = 30
-    ratelimit_storage_uri: str = "memory://"
-    ratelimit_mailbox_login: str = "30 per minute"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "meldkluis@localhost"
@@ -107,6 +103,14 @@ class Settings:
     timezone: str = "Europe/Amsterdam"
     secure_cookies: bool = False
     testing: bool = False
+    # Abuse limits (app/services/limits.py; README "Limits").
+    redis_url: str = ""
+    redis_prefix: str = "meldkluis:"
+    login_unknown_limit: str = "60 per minute"
+    staff_login_limit: str = "30 per minute"
+    staff_kdf_concurrency: int = 1
+    submit_limit: str = "60 per 10 minutes"
+    storage_reserve_bytes: int = 1024 * 1024 * 1024
 
     @property
     def flask_secret_key(self) -> bytes:
@@ -119,6 +123,15 @@ class Settings:
     @property
     def csrf_key(self) -> bytes:
         return derive_subkey(self.master_secret, "csrf")
+
+    @property
+    def limits_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "limits")
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        """Flask-Limiter keeps its counters in the same Redis as the other limits (or in memory)."""
+        return self.redis_url or "memory://"
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> Settings:
@@ -136,12 +149,9 @@ class Settings:
             onion_address=os.environ.get("MELDKLUIS_ONION_ADDRESS", ""),
             max_file_bytes=_env_int("MELDKLUIS_MAX_FILE_MB", 500) * 1024 * 1024,
             max_files=_env_int("MELDKLUIS_MAX_FILES", 10),
-            reporter_kdf=TEST_KDF if kdf_profile == "test" else REPORTER_KDF,
             handler_kdf=TEST_KDF if kdf_profile == "test" else HANDLER_KDF,
-            kdf_concurrency=_env_int("MELDKLUIS_KDF_CONCURRENCY", 2),
             reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
             handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
-            ratelimit_storage_uri=os.environ.get("MELDKLUIS_RATELIMIT_STORAGE", "memory://"),
             smtp_host=os.environ.get("MELDKLUIS_SMTP_HOST", ""),
             smtp_port=_env_int("MELDKLUIS_SMTP_PORT", 25),
             smtp_from=os.environ.get("MELDKLUIS_SMTP_FROM", "meldkluis@localhost"),
@@ -152,5 +162,12 @@ class Settings:
                 t.strip() for t in os.environ.get("MELDKLUIS_NOTIFY_TIMES", "08:00,16:00").split(",") if t.strip()
             ),
             secure_cookies=_env_bool("MELDKLUIS_SECURE_COOKIES", base_url.startswith("https://")),
+            redis_url=os.environ.get("MELDKLUIS_REDIS_URL", ""),
+            redis_prefix=os.environ.get("MELDKLUIS_REDIS_PREFIX", "meldkluis:"),
+            login_unknown_limit=os.environ.get("MELDKLUIS_LOGIN_UNKNOWN_LIMIT", "60 per minute"),
+            staff_login_limit=os.environ.get("MELDKLUIS_STAFF_LOGIN_LIMIT", "30 per minute"),
+            staff_kdf_concurrency=_env_int("MELDKLUIS_STAFF_KDF_CONCURRENCY", 1),
+            submit_limit=os.environ.get("MELDKLUIS_SUBMIT_LIMIT", "60 per 10 minutes"),
+            storage_reserve_bytes=_env_int("MELDKLUIS_STORAGE_RESERVE_MB", 1024) * 1024 * 1024,
         )
         return replace(settings, **overrides) if overrides else settings

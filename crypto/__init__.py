@@ -33,12 +33,14 @@ from crypto.keys import (
     unwrap_private_key,
     wrap_private_key,
 )
-from crypto.params import FORMAT_VERSION, HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
+from crypto.params import FORMAT_VERSION, HANDLER_KDF, TEST_KDF, KdfParams
 from crypto.reporter import (
+    MAILBOX_SALT_BYTES,
     PASSPHRASE_WORDS,
     ReporterKeys,
     auth_key_digest,
     derive_reporter_keys,
+    new_mailbox_salt,
     new_passphrase,
     new_receipt_code,
     normalize_passphrase,
@@ -71,8 +73,8 @@ __all__ = [
     "CHUNK_SIZE",
     "FORMAT_VERSION",
     "HANDLER_KDF",
+    "MAILBOX_SALT_BYTES",
     "PASSPHRASE_WORDS",
-    "REPORTER_KDF",
     "TEST_KDF",
     "BundleFile",
     "BundleText",
@@ -96,6 +98,7 @@ __all__ = [
     "load_private_key_file",
     "new_case_key",
     "new_file_key",
+    "new_mailbox_salt",
     "new_passphrase",
     "new_receipt_code",
     "new_recovery_key",

@@ -66,9 +66,9 @@ def check_settings(settings: Settings, deployment: Deployment) -> list[Finding]:
         findings.append(Finding("sqlite-workers", f"SQLite with {deployment.workers} worker processes: writes "
                                                   "collide and each worker keeps its own backoff; use one worker "
                                                   "(MELDKLUIS_WORKERS=1) or PostgreSQL"))
-    if deployment.workers > 1 and settings.ratelimit_storage_uri.startswith("memory://"):
-        findings.append(Finding("limits-not-shared", "rate limits are kept per worker (memory://): point "
-                                                     "MELDKLUIS_RATELIMIT_STORAGE at Redis"))
+    if deployment.workers > 1 and not settings.redis_url:
+        findings.append(Finding("limits-not-shared", "limits and mailbox backoff are kept per worker: set "
+                                                     "MELDKLUIS_REDIS_URL (Redis without persistence)"))
     if not settings.base_url.startswith("https://") and not settings.onion_address:
         findings.append(Finding("no-transport-security", "neither HTTPS (MELDKLUIS_BASE_URL) nor an onion address "
                                                          "(MELDKLUIS_ONION_ADDRESS) is configured"))

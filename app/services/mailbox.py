@@ -1,9 +1,11 @@
 """The reporter's mailbox: login with receipt code + passphrase, the session, and what they can do inside.
 
-Login looks and costs the same whether the receipt exists or not: the KDF runs exactly once either way
-(against a dummy salt for an unknown receipt) and the error is one message. After repeated failures a
-mailbox is locked for a growing period; a global rate limit on the view sits on top (never per IP).
-Failures are counted in memory only (`MailboxThrottle`).
+Login answers the same whether the receipt exists or not: one message, and the key derivation runs once
+either way (against a dummy salt for an unknown receipt). Nothing a stranger does can delay a real
+reporter: there is no global login limit. After repeated failures a mailbox that exists is locked for a
+growing period (only someone who knows its receipt code can cause that); unknown codes draw on a separate
+global budget, and beyond it they are refused without a derivation. Both live in the limits store
+(app/services/limits.py: Redis or worker memory, keyed hashes, expiring), never in the database.
 A session keeps the reporter's private key only re-wrapped under a random key that lives in the cookie.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,16 +27,18 @@ from app.config import Settings
 from app.models import Attachment, Case, Message, Participant, ReporterSession, new_id, today, utcnow
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
+from app.services.limits import Limits, Schedule
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
 from app.services.storage import read_attachment
-from app.services.submission import derive_reporter_keys
 from app.services.upload import UploadedFile, content_disposition
 
 COOKIE_NAME = "mk_mailbox"
-THROTTLE_EXTENSION = "meldkluis.mailbox_throttle"
-FREE_ATTEMPTS = 5
-FIRST_LOCK = timedelta(minutes=1)
-LONGEST_LOCK = timedelta(hours=24)
+# Backoff per mailbox: five free failures, then 1 minute doubling up to 24 hours; forgotten 24 hours after
+# the latest failure. A 90-bit passphrase needs no more; the reporter with the right one is never delayed
+# by a stranger, who cannot name their mailbox.
+BACKOFF = Schedule(free=5, first=timedelta(minutes=1), longest=timedelta(hours=24))
+MAILBOX_LIMIT = "mailbox-login"
+UNKNOWN_LIMIT = "mailbox-login-unknown"
 MEETING_WAYS = ("in_person", "phone")
 
 
@@ -63,49 +66,10 @@ class Mailbox:
         return self.opened.case
 
 
-class MailboxThrottle:
-    """Per-mailbox backoff after failed logins, held in this worker's memory and never in the database.
-
-    The time of a failed login could date a reporter's visit, so it is not stored. Each worker process
-    counts on its own and a restart forgets; the global rate limit on the login view still caps guessing
-    (and a 90-bit passphrase is out of reach either way).
-    """
-
-    def __init__(self) -> None:
-        self._failures: dict[str, tuple[int, datetime, datetime | None]] = {}  # case id: (count, last, locked until)
-        self._lock = threading.Lock()
-
-    def locked(self, case_id: str, now: datetime) -> bool:
-        with self._lock:
-            entry = self._failures.get(case_id)
-            return entry is not None and entry[2] is not None and entry[2] > now
-
-    def failed(self, case_id: str, now: datetime) -> None:
-        with self._lock:
-            # Forget mailboxes whose last failure is older than the longest lock.
-            for stale in [key for key, (_, last, _) in self._failures.items() if now - last > LONGEST_LOCK]:
-                del self._failures[stale]
-            count = self._failures.get(case_id, (0, now, None))[0] + 1
-            period = lock_period(count)
-            self._failures[case_id] = (count, now, now + period if period else None)
-
-    def succeeded(self, case_id: str) -> None:
-        with self._lock:
-            self._failures.pop(case_id, None)
-
-
-def lock_period(failures: int) -> timedelta | None:
-    """How long a mailbox stays locked after `failures` consecutive failures (doubling, capped)."""
-    if failures < FREE_ATTEMPTS:
-        return None
-    period: timedelta = FIRST_LOCK * (2 ** min(failures - FREE_ATTEMPTS, 20))
-    return min(period, LONGEST_LOCK)
-
-
 def _dummy_salt(settings: Settings, receipt_code: str) -> bytes:
     # Same length and cost as a real salt, stable per typed code, so an unknown receipt costs the same.
     return hashlib.blake2b(receipt_code.encode("utf-8", "replace"), key=settings.receipt_lookup_key,
-                           digest_size=16, person=b"mk-dummy-salt").digest()
+                           digest_size=crypto.MAILBOX_SALT_BYTES, person=b"mk-dummy-salt").digest()
 
 
 def _find_case(session: Session, settings: Settings, receipt_code: str) -> Case | None:
@@ -117,23 +81,31 @@ def _find_case(session: Session, settings: Settings, receipt_code: str) -> Case 
 
 
 def login(session: Session, settings: Settings, receipt_code: str, passphrase: str,
-          *, throttle: MailboxThrottle, now: datetime | None = None) -> LoginResult:
-    """Open a mailbox session, or raise LoginFailed (one message, one KDF run, whatever went wrong)."""
+          *, limits: Limits, now: datetime | None = None) -> LoginResult:
+    """Open a mailbox session, or raise LoginFailed (one message, whatever went wrong).
+
+    A known receipt: refused without a derivation while its mailbox is locked, else one derivation and a
+    failure counted against that mailbox only. An unknown receipt: one derivation against a dummy salt
+    while the global budget for unknown codes (`settings.login_unknown_limit`) lasts, none after it.
+    """
     now = now or utcnow()
     delete_expired_sessions(session, now)
+    passphrase = passphrase[:1024]
     case = _find_case(session, settings, receipt_code)
-    salt = case.reporter_salt if case is not None else _dummy_salt(settings, receipt_code)
-    keys = derive_reporter_keys(passphrase[:1024], salt, settings)
     if case is None:
+        if limits.budget(UNKNOWN_LIMIT, settings.login_unknown_limit):
+            crypto.derive_reporter_keys(passphrase, _dummy_salt(settings, receipt_code))
         session.commit()
         raise LoginFailed()
-    locked = throttle.locked(case.id, now)
-    if locked or not crypto.verify_auth_key(keys.auth_key, case.reporter_auth_digest):
-        if not locked:
-            throttle.failed(case.id, now)
+    if limits.locked(MAILBOX_LIMIT, case.id):
         session.commit()
         raise LoginFailed()
-    throttle.succeeded(case.id)
+    keys = crypto.derive_reporter_keys(passphrase, case.reporter_salt)
+    if not crypto.verify_auth_key(keys.auth_key, case.reporter_auth_digest):
+        limits.failed(MAILBOX_LIMIT, case.id, BACKOFF)
+        session.commit()
+        raise LoginFailed()
+    limits.succeeded(MAILBOX_LIMIT, case.id)
     session_key = crypto.new_session_key()
     row = ReporterSession(
         id=new_id(),

@@ -41,11 +41,19 @@ from app.config import Settings
 from app.db import get_session
 from app.models import HandlerSession, OneTimeLink, User, utcnow
 from app.services import accounts
+from app.services.limits import Limits, Schedule, derivation_gate, limits_of
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
 
 COOKIE_NAME = "mk_staff"
 FREE_ATTEMPTS = 5
 MAX_LOCK = timedelta(hours=1)
+# The same backoff for every name typed at the login, known or not: a known account keeps it in its row,
+# any other name in the limits store (app/services/limits.py), so locking tells no one which names exist.
+BACKOFF = Schedule(free=FREE_ATTEMPTS, first=timedelta(minutes=1), longest=MAX_LOCK)
+LOGIN_LIMIT = "staff-login"
+# Argon2id at 64 MiB on an anonymous endpoint: a few at once per process, the rest wait this long, then "busy".
+KDF_GATE = "staff-kdf"
+KDF_WAIT_SECONDS = 10
 ENROL_TTL = timedelta(minutes=15)
 # Activity extends a session at most once a minute: the idle limit is counted in tens of minutes, and
 # writing (and syncing to disk) on every page a handler opens would double the cost of a page.
@@ -183,26 +191,32 @@ def activate_invited(
 # --- login and sessions ------------------------------------------------------------------------------
 
 
+def _kdf_gate(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """At most `staff_kdf_concurrency` staff Argon2id runs at once in this process (limits.Busy after a wait)."""
+    return derivation_gate(KDF_GATE, settings.staff_kdf_concurrency, KDF_WAIT_SECONDS)
+
+
 def _check_password(settings: Settings, user: User | None, password: str) -> bool:
     hasher = accounts.password_hasher(settings.handler_kdf)
-    if user is None or user.password_hash is None:
-        key = repr(settings.handler_kdf)
-        if key not in _DUMMY_HASH:
-            _DUMMY_HASH[key] = hasher.hash("not a password of anyone")
-        with contextlib.suppress(VerificationError, InvalidHashError):
-            hasher.verify(_DUMMY_HASH[key], password)
-        return False
-    try:
-        return bool(hasher.verify(user.password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
+    with _kdf_gate(settings):
+        if user is None or user.password_hash is None:
+            key = repr(settings.handler_kdf)
+            if key not in _DUMMY_HASH:
+                _DUMMY_HASH[key] = hasher.hash("not a password of anyone")
+            with contextlib.suppress(VerificationError, InvalidHashError):
+                hasher.verify(_DUMMY_HASH[key], password)
+            return False
+        try:
+            return bool(hasher.verify(user.password_hash, password))
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def _record_failure(user: User, now: datetime) -> None:
     user.failed_logins += 1
-    if user.failed_logins >= FREE_ATTEMPTS:
-        lock = timedelta(minutes=2 ** min(user.failed_logins - FREE_ATTEMPTS, 6))
-        user.locked_until = now + min(lock, MAX_LOCK)
+    lock = BACKOFF.lock_after(user.failed_logins)
+    if lock is not None:
+        user.locked_until = now + lock
 
 
 def start_session(session: Session, user: User, private_key: bytes, now: datetime) -> StartedSession:
@@ -221,22 +235,40 @@ def start_session(session: Session, user: User, private_key: bytes, now: datetim
 
 def _unwrap_with_password(settings: Settings, user: User, password: str) -> bytes:
     assert user.kdf_salt is not None and user.private_key_by_password is not None
-    key = crypto.derive_password_key(password, user.kdf_salt, settings.handler_kdf)
+    with _kdf_gate(settings):
+        key = crypto.derive_password_key(password, user.kdf_salt, settings.handler_kdf)
     return crypto.unwrap_private_key(user.private_key_by_password, key, "password")
 
 
 def login(
-    session: Session, settings: Settings, username: str, password: str, code: str, now: datetime
+    session: Session, settings: Settings, username: str, password: str, code: str, now: datetime,
+    *, limits: Limits | None = None,
 ) -> StartedSession | EnrolmentNeeded:
-    """Check name, password and TOTP code; start a session, or ask for TOTP enrolment. Raises LoginFailed."""
+    """Check name, password and TOTP code; start a session, or ask for TOTP enrolment. Raises LoginFailed.
+
+    Every name costs the same: one gated Argon2id run, or none while the name is locked. A name that is no
+    usable account counts failures and locks by the same schedule (in `limits`, the app's by default), so
+    neither the answer nor the time it takes tells which names exist. Raises limits.Busy when the gate
+    stays full.
+    """
     purge_idle_sessions(session, settings, now)
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    limits = limits or limits_of()
+    name = username.strip()
+    user = session.scalar(select(User).where(User.username == name))
     usable = user is not None and user.active and user.activated
-    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    if usable:
+        assert user is not None
+        locked = user.locked_until is not None and user.locked_until > now
+    else:
+        locked = limits.locked(LOGIN_LIMIT, name)
+    if locked:
+        raise LoginFailed
     password_ok = _check_password(settings, user if usable else None, password)
-    if user is None or not usable or locked or not password_ok:
-        if user is not None and usable and not locked:
+    if user is None or not usable or not password_ok:
+        if user is not None and usable:
             _record_failure(user, now)
+        else:
+            limits.failed(LOGIN_LIMIT, name, BACKOFF)
         raise LoginFailed
     if user.totp_secret is None:
         user.failed_logins = 0
@@ -320,10 +352,10 @@ def _set_password(settings: Settings, user: User, private_key: bytes, new: str, 
     if problems:
         raise accounts.AccountError(" ".join(problems))
     user.kdf_salt = crypto.new_salt()
-    user.password_hash = accounts.password_hasher(settings.handler_kdf).hash(new)
-    user.private_key_by_password = crypto.wrap_private_key(
-        private_key, crypto.derive_password_key(new, user.kdf_salt, settings.handler_kdf), "password"
-    )
+    with _kdf_gate(settings):
+        user.password_hash = accounts.password_hasher(settings.handler_kdf).hash(new)
+        password_key = crypto.derive_password_key(new, user.kdf_salt, settings.handler_kdf)
+    user.private_key_by_password = crypto.wrap_private_key(private_key, password_key, "password")
 
 
 def private_key_from_recovery(user: User, recovery_key: str) -> bytes:

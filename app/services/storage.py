@@ -10,6 +10,7 @@ import contextlib
 import os
 import queue
 import secrets
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,20 @@ from sqlalchemy.orm import Session
 import crypto
 from app.models import Attachment, new_id
 from app.services.cases import ATTACHMENT_NAME, FILE_KEY, OpenCase
+
+
+class NoRoom(OSError):
+    """The storage volume is down to its reserve: no new file is taken (the reserve keeps the database and the
+    files already accepted writable, so a flood of uploads cannot fill the disk)."""
+
+
+def has_room(folder: Path, reserve_bytes: int, incoming: int = 0) -> bool:
+    """Whether `incoming` more bytes still leave `reserve_bytes` free on the volume of `folder`."""
+    if reserve_bytes <= 0:
+        return True
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free - incoming >= reserve_bytes
 
 
 def file_binding(case_id: str, attachment_id: str) -> bytes:
@@ -88,8 +103,12 @@ class AttachmentWriter:
     _handle: BinaryIO = field(repr=False)
     _encryptor: crypto.FileEncryptor = field(repr=False)
     _pipe: _EncryptionPipe = field(repr=False)
+    reserve_bytes: int = 0
 
     def write(self, data: bytes) -> None:
+        """Encrypt and store the next piece; NoRoom when it would eat into the storage reserve."""
+        if not has_room(self.path.parent, self.reserve_bytes, len(data)):
+            raise NoRoom()
         self._pipe.write(data)
 
     def finish(self, session: Session, *, name: str, author_kind: str, day: date,
@@ -123,8 +142,13 @@ class AttachmentWriter:
         self.path.unlink(missing_ok=True)
 
 
-def begin_attachment(storage_root: Path, opened: OpenCase) -> AttachmentWriter:
-    """Open an encrypted file for a new attachment of `opened.case` (mode 0600, random name)."""
+def begin_attachment(storage_root: Path, opened: OpenCase, reserve_bytes: int = 0) -> AttachmentWriter:
+    """Open an encrypted file for a new attachment of `opened.case` (mode 0600, random name).
+
+    NoRoom, now or at a later write, when the volume is down to `reserve_bytes` free.
+    """
+    if not has_room(storage_root, reserve_bytes):
+        raise NoRoom()
     attachment_id = new_id()
     storage_key = secrets.token_hex(24)
     path = storage_path(storage_root, storage_key)
@@ -134,7 +158,7 @@ def begin_attachment(storage_root: Path, opened: OpenCase) -> AttachmentWriter:
     file_key = crypto.new_file_key()
     encryptor = crypto.FileEncryptor(handle, file_key, file_binding(opened.case.id, attachment_id))
     return AttachmentWriter(opened, path, attachment_id, storage_key, file_key, handle, encryptor,
-                            _EncryptionPipe(encryptor))
+                            _EncryptionPipe(encryptor), reserve_bytes)
 
 
 def read_attachment(storage_root: Path, opened: OpenCase, attachment: Attachment) -> tuple[str, Iterator[bytes]]:

@@ -8,9 +8,7 @@ rolled back, so nothing half-stored remains and no receipt is shown.
 
 from __future__ import annotations
 
-import functools
 import secrets
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,11 +24,11 @@ from app.config import Settings
 from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id, today
 from app.services import cases, clock, notify, storage
 from app.services.cases import OpenCase
+from app.services.limits import Busy, Limits
 from app.services.storage import AttachmentWriter
 from app.services.upload import UploadedFile, file_too_large_message, safe_file_name
 
 COPY_CHUNK = 64 * 1024
-KDF_WAIT_SECONDS = 60
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 
 
@@ -68,10 +66,6 @@ class SubmissionError(ValueError):
         self.errors = errors
 
 
-class KdfBusy(RuntimeError):
-    """Too many key derivations are running; the reporter should try again shortly."""
-
-
 @dataclass(frozen=True)
 class ReportInput:
     channel_slug: str
@@ -90,22 +84,6 @@ class Receipt:
     receipt_code: str = field(repr=False)
     passphrase: str = field(repr=False)
     reply_by: date | None
-
-
-@functools.cache
-def _kdf_gate(size: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(max(1, size))
-
-
-def derive_reporter_keys(passphrase: str, salt: bytes, settings: Settings) -> crypto.ReporterKeys:
-    """Argon2id for an anonymous endpoint: at most `settings.kdf_concurrency` runs at once."""
-    gate = _kdf_gate(settings.kdf_concurrency)
-    if not gate.acquire(timeout=KDF_WAIT_SECONDS):
-        raise KdfBusy()
-    try:
-        return crypto.derive_reporter_keys(passphrase, salt, settings.reporter_kdf)
-    finally:
-        gate.release()
 
 
 @dataclass(frozen=True)
@@ -153,13 +131,15 @@ class CaseDraft:
     opened: OpenCase
     storage_root: Path
     files: list[UploadedFile] = field(default_factory=list)
+    reserve_bytes: int = 0
 
     @classmethod
     def start(cls, settings: Settings) -> CaseDraft:
-        return cls(OpenCase(Case(id=new_id()), crypto.new_case_key()), settings.storage_path)
+        return cls(OpenCase(Case(id=new_id()), crypto.new_case_key()), settings.storage_path,
+                   reserve_bytes=settings.storage_reserve_bytes)
 
     def begin_file(self) -> AttachmentWriter:
-        return storage.begin_attachment(self.storage_root, self.opened)
+        return storage.begin_attachment(self.storage_root, self.opened, self.reserve_bytes)
 
     def discard(self) -> None:
         """Remove every file written for this draft (finished or not)."""
@@ -220,21 +200,37 @@ def _new_reference(session: Session) -> str:
             return reference
 
 
+def admit_report(settings: Settings, limits: Limits) -> None:
+    """Take one report from the global budget, or raise limits.Busy ("try again in a few minutes").
+
+    Busy also when the storage volume is down to its reserve: a flood must not fill the disk under the
+    database. Over Tor every reporter looks the same, so the budget is global (`MELDKLUIS_SUBMIT_LIMIT`).
+    """
+    if not storage.has_room(settings.storage_path, settings.storage_reserve_bytes):
+        raise Busy("storage reserve")
+    if not limits.budget("submissions", settings.submit_limit):
+        raise Busy("submissions")
+
+
 def finish_report(session: Session, settings: Settings, draft: CaseDraft, report: ReportInput,
-                  *, day: date | None = None, found: ReportChannel | None = None) -> Receipt:
+                  *, day: date | None = None, found: ReportChannel | None = None,
+                  limits: Limits | None = None) -> Receipt:
     """Validate and commit the drafted case with its sealed report, files and participants.
 
-    Commits exactly once. Any failure (validation, KDF, storage, database) removes the draft's files and
-    rolls back, then re-raises. `found`: as for `validate_report`.
+    Commits exactly once. Any failure (validation, busy, storage, database) removes the draft's files
+    and rolls back, then re-raises. `found`: as for `validate_report`. With `limits` (the HTTP path) a valid
+    report must also pass `admit_report`.
     """
     day = day or today()
     try:
         channel, recipients, selected = validate_report(session, settings, report, len(draft.files), found)
+        if limits is not None:
+            admit_report(settings, limits)
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
         passphrase = crypto.new_passphrase()
-        salt = crypto.new_salt()
-        keys = derive_reporter_keys(passphrase, salt, settings)
+        salt = crypto.new_mailbox_salt()
+        keys = crypto.derive_reporter_keys(passphrase, salt)
         opened = draft.opened
         case = opened.case
         case.reference = _new_reference(session)

@@ -29,11 +29,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.config import Settings
 from app.db import get_session
-from app.extensions import limiter
 from app.forms import BaseForm
 from app.models import Organisation
 from app.services import mailbox as mailboxes
 from app.services import storage, submission
+from app.services.limits import Busy, limits_of
 from app.services.storage import AttachmentWriter
 from app.services.submission import QUESTIONS, ReportInput, SubmissionError
 from app.services.upload import ParsedForm, UploadLimits, parse_form
@@ -64,6 +64,8 @@ BELGIAN_CHANNELS: tuple[tuple[str, object, str], ...] = (
     ("Audit Vlaanderen", _l("Flemish municipalities, OCMWs and their agencies."), "https://www.auditvlaanderen.be"),
     ("Vlaamse Ombudsdienst", _l("Flemish government bodies."), "https://www.vlaamseombudsdienst.be"),
 )
+BUSY_TEXT = _l("Many reports are arriving at the moment, so we cannot take yours right now. Please send it "
+               "again in a few minutes.")
 STATUS_LABELS = {
     "new": _l("Received"),
     "acknowledged": _l("Receipt confirmed"),
@@ -237,7 +239,7 @@ def submit(slug: str) -> tuple[str, int]:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
         return _render_submit(found, form, general=general, files_lost=True,
-                              status=413 if parsed.file_too_large else 400)
+                              status=413 if parsed.file_too_large else 503 if parsed.no_room else 400)
     draft.files.extend(parsed.files)
     report = ReportInput(
         channel_slug=channel.slug,
@@ -247,12 +249,13 @@ def submit(slug: str) -> tuple[str, int]:
         identity=parsed.fields.get("identity") or None,
     )
     try:
-        receipt = submission.finish_report(get_session(), settings, draft, report, found=found)
+        receipt = submission.finish_report(get_session(), settings, draft, report, found=found,
+                                           limits=limits_of())
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
         return _render_submit(found, form, general=general, files_lost=bool(parsed.files), status=400)
-    except submission.KdfBusy:
-        abort(429)
+    except Busy:
+        return _render_submit(found, form, general=[str(BUSY_TEXT)], files_lost=bool(parsed.files), status=503)
     return render_template("reporter/receipt.html", receipt=receipt, channel=channel), 200
 
 
@@ -275,12 +278,7 @@ def load_mailbox() -> Response | None:
     return None
 
 
-def _login_limit() -> str:
-    return _settings().ratelimit_mailbox_login
-
-
 @bp.route("/brievenbus/inloggen", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
     failed = False
@@ -288,12 +286,11 @@ def login() -> Response | tuple[str, int]:
         _require_csrf(form)
         try:
             result = mailboxes.login(get_session(), _settings(), form.receipt_code.data or "",
-                                     form.passphrase.data or "",
-                                     throttle=current_app.extensions[mailboxes.THROTTLE_EXTENSION])
+                                     form.passphrase.data or "", limits=limits_of())
         except mailboxes.LoginFailed:
             failed = True
-        except submission.KdfBusy:
-            abort(429)
+            # Shown empty again: what was typed never comes back in a page (nor a 1 MB "passphrase").
+            form = LoginForm(formdata=None)
         else:
             response = redirect(url_for("reporter.mailbox"), code=303)
             response.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value, httponly=True, samesite="Strict",
@@ -327,14 +324,15 @@ def mailbox() -> tuple[str, int]:
 @bp.post("/brievenbus/bericht")
 def reply() -> Response | tuple[str, int]:
     settings = _settings()
-    parsed = _parse_with_files(lambda: storage.begin_attachment(settings.storage_path, g.mailbox.opened))
+    parsed = _parse_with_files(lambda: storage.begin_attachment(settings.storage_path, g.mailbox.opened,
+                                                                settings.storage_reserve_bytes))
     form = ReplyForm(formdata=parsed.fields)
     _require_csrf(form, parsed)
     if parsed.errors:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
         return _render_mailbox(reply=form, general=general, files_lost=True,
-                               status=413 if parsed.file_too_large else 400)
+                               status=413 if parsed.file_too_large else 503 if parsed.no_room else 400)
     try:
         mailboxes.post_reply(get_session(), settings, g.mailbox, parsed.fields.get("body", ""), parsed.files)
     except mailboxes.MailboxError as error:

@@ -120,7 +120,7 @@ def _full_case(app: Flask, handler_id: str, canary: str) -> tuple[str, list[byte
             [(f"{canary}.pdf", io.BytesIO(canary.encode() * 50))])
     with app.test_request_context(), db.session_scope(app) as session:
         case = session.get(Case, receipt.case_id)
-        keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt, settings.reporter_kdf)
+        keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt)
         opened = cases.open_as_reporter(session, case, keys.private)
         cases.add_message(session, opened, author_kind="reporter", body=canary, day=case.received_on)
         cases.add_note(session, opened, handler_id, canary)

@@ -13,6 +13,7 @@ import pytest
 
 import crypto
 from crypto import (
+    FORMAT_VERSION,
     BundleFile,
     BundleText,
     DecryptionError,
@@ -94,7 +95,7 @@ def test_bundle_round_trip(case: Case) -> None:
 
 def test_bundle_holds_only_ciphertext(case: Case) -> None:
     document = json.loads(case.bundle)
-    assert document["format"] == "meldkluis-bundle" and document["version"] == 1
+    assert document["format"] == "meldkluis-bundle" and document["version"] == FORMAT_VERSION
     for plaintext in [*TEXTS.values(), *FILES]:
         assert plaintext.encode() not in case.bundle
     assert FILES["scan.pdf"][:64] not in base64.b64decode(document["files"][0]["data"])
@@ -126,7 +127,7 @@ def _tampered(bundle: bytes, edit: str) -> bytes:
         raw = base64.b64decode(document["files"][0]["data"])
         document["files"][0]["data"] = base64.b64encode(raw[: 25 + 65536 + 17]).decode()
     elif edit == "version":
-        document["version"] = 2
+        document["version"] = 1
     elif edit == "version_true":
         document["version"] = True
     elif edit == "format":

@@ -4,6 +4,7 @@ The deterministic parts (KDFs, hashes, padding) are pinned to their outputs and,
 implementation is at hand (argon2-cffi, hashlib), also checked against it. The randomized formats are pinned
 as one ciphertext made with an earlier build that must still open to the pinned plaintext: if one of these
 tests fails, old cases would no longer open. Add a new FORMAT_VERSION instead of changing a vector.
+These are format version 2 (keyed-hash reporter derivation); version 1 was never released and does not open.
 """
 
 import hashlib
@@ -30,6 +31,7 @@ from crypto import (
 )
 
 SALT = bytes(range(16))
+MAILBOX_SALT = bytes(range(32))
 PASSPHRASE = "Zebra  Acorn-Drop-Down\tyo-yo cubicle"
 PASSWORD = "Wachtwoord café"
 RECEIPT_CODE = "K7QX-3M9P-ABCD-EFGH"
@@ -42,59 +44,59 @@ FILE_BINDING = b"case-0001/file-1"
 FILE_PLAINTEXT = b"attachment contents\n"
 TEXT_PLAINTEXT = "Meldkluis — test ✓"
 
-REPORTER_PRIVATE = "df2546b5591364ffffdad4b3cf387778b35369c954218aaa0b784f72f245f0ff"
-REPORTER_PUBLIC = "f8f1a23a1684ab186b7a506be0d2d5849c244574a913393844bc57bd397a0d17"
-REPORTER_AUTH_KEY = "57d196814cdc6c2c5d7efc9dd4ac92b142f9960ce7d390f046537a583668debb"
+REPORTER_PRIVATE = "68c965ff9a52f09f8e7132eed7da745b29129f7c234777b81d93c08f21abd865"
+REPORTER_PUBLIC = "70531020e1f750112a44ab13f182c19943a404eccc9880f595af51954a872447"
+REPORTER_AUTH_KEY = "1a4d42945fb2fe01ef4ddab7ebca164c0ae3362fc46c1170c59ec9dc11143a99"
 PASSWORD_KEY = "6a64398fad258f4cf97eadf4969953f8cf9e3181e945407c847610c180c9d477"
 RECEIPT_HASH = "6c9b8ad4aa7c50b96d902179f072a0b17558d219866a435e1f4e853f24d714b0"
 AUTH_DIGEST = "e36dea201fdd72f404695c567420fb70c8dd7b874a6981eba026914b7d0c9deb"
 HANDLER_PUBLIC = "79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a"
 SEALED_TEXT = (
-    "019226d0c11a7fb663568079e4514c1e1db721db9470221eef60f7081350512a1b4efed844bcda838d46775101dd281f"
-    "a0869b1ac4afe21d5524d1c7979b76d63cd1ef32202d6b61c8bc4003c9a0cea735ef4c918306dd38746003a016b6e3a3"
-    "94f9c3cec50814485f68d9ca633ff14bb252fdf678af65d756b72bae63d13596fc51d2b5e1df595042a6c2fac081f142"
-    "7b393307cc8145503346b71d1c3c39cab0b2b4a7a64ecfdc0501e754e046d83c3201eac0e722a27d892a9366c50c543f"
-    "fd7ce72d5fcb86531fbe6692ad0a83956dae6fca8c1c3ef11d72ab5b8b90a7421deb91ebe99fa63e14fe77e9b06b21e2"
-    "1b128fc7061b828603435ad742c473991c05ea6c3458de4e693d822d769f0b0399b371ff5e3d7ca4850604926b789576"
-    "8fefb0b6c1b3927212"
+    "02a9c595e99811203ce6ff0d29f0aab3d61bd6fa0f1d6321adefbe6041685652ba17eecc6eef1713278774b20eb4005b"
+    "e7a3e8d3b46d062816ef64f0dabe03ea2448931f05d935654731c47fdb8d9dcf2a49a1609ff0d61a7ed0b60cbf1e1e43"
+    "f769ba21c891a8555f4fd96cd3badf87e2f6371a37151b9efd7390d80c7e8f89170264a97e4fc404f8738ffb36801c44"
+    "c3225cee5b426e7c97d992364264101ff6695322bceb40d40050723675b2634f9ce9d53a409161c33807cef392bd606b"
+    "882a678b3a3732b18cded739f2d93c784f20656a6c0856ba1a860222be6bf131eb9ef55eeb454b42e9d49e18b0587a67"
+    "1160fc91de0a9d195f604545367ecfea40233a89775415021d0dcdb946780ef98ec739bbf4354783d3fb9ae14ea451a5"
+    "296a32f33f11d7f1e6"
 )
 SEALED_CASE_KEY = (
-    "012f38cc0d0412fcaf6483d6564b6d8a87b9b2d794084b837830611b1d962d6e006b28083a9e195c40cf8cafc8816499"
-    "ef5b3f7acddb27a3e8faaca5e107fcbe9678850057f6926a66348636128cc0d4912b08b77a90822a58658fa0f3"
+    "0280733e38072552a8a4d85e078d02ce562b95d34aca4fa196fd147ef06625df1239ad5c8e827b2d3721fe593d708e36"
+    "36270fabc4b33f7dd41e15a0ffc6ff2b74a58a6a1293a91d089b31e47d13d053cfc21a13d1295e80b1d20f2cd7"
 )
 WRAPPED_KEY = (
-    "0149853bb77b3a79fc7fc4ea7163a1d713379663a04f9f3b944d3dfd730fca2d663356ce9820237202ed2a0c40493ea5"
-    "e2184cad951971f4b4afb07abf4031f76369ea759ec47de20a"
+    "0227e33765177aa8f659ecfa0829ad60742c29070d7d382f8d5a7b4eec2361e15a6cb354ff621cb8b68c996dd500df4a"
+    "0067d38f439c09bf7b2b7ae2b3ee94275c1e8789117343b2a1"
 )
 FILE_STREAM = (
-    "0112d55e214ade418e3e617137811fe0818b7a7f3a0a30872c4a88c398e91d6209e9d0d0dc1aebf9e28efa3327ca26c9"
-    "9ecebbe2e0600a205dc0459c3309"
+    "02f09490d2e783638aafdf16be8bfe9d812acd4e2c634e158583ff088ae5bd4496a41434fbafb90faa9ac4375505b1a8"
+    "b48d557495fbe1a42b1170f8626b"
 )
 RECOVERY_KEY = "JTBS-H6CT-KEE9-V7MZ-M2GT-58X4-MPKA-FA59-NANT-SBDE-NYRB-3CNK-PJTG"
 KEY_FILE = (
-    '{"format":"meldkluis-private-key","version":1,"public_key":"eaYx7t4b+cmPEgMs3q3Q56B5OY/'
-    'HhriMyEbsia+FpRo=","wrapped":"AU060s3gfbzVUH8+bupGvEv6Pj0bdC9YLDk9WPer/fdv6ZV538eWdGleGpVMNg'
-    'Z7Nea/hD6Dp6ga2RyLka/EpbNaVJ05D1h8sQ=="}'
+    '{"format":"meldkluis-private-key","version":2,"public_key":"eaYx7t4b+cmPEgMs3q3Q56B5OY/HhriMyEbs'
+    'ia+FpRo=","wrapped":"Aosrwp3mgXP3hk7/EDk4vIdRK48q1VAUun6Uhb6zdyWvbdgctycfKBTqtq7TNFb9YiNoZbg+Z/5'
+    'mNQrzN6wvfTJdg+M42xcUYg=="}'
 )
 BUNDLE = (
-    '{"format":"meldkluis-bundle","version":1,"case_id":"case-0001","sealed_case_key":"A'
-    "S84zA0EEvyvZIPWVkttioe5steUCEuDeDBhGx2WLW4AaygIOp4ZXEDPjK/IgWSZ71s/es3bJ6Po+qyl4Qf8vpZ4hQBX9pJqZ"
-    'jSGNhKMwNSRKwi3epCCKlhlj6Dz","texts":[{"kind":"report","row_id":"row-1","sealed":"'
-    "AZIm0MEaf7ZjVoB55FFMHh23IduUcCIe72D3CBNQUSobTv7YRLzag41Gd1EB3SgfoIabGsSv4h1VJNHHl5t21jzR7zIgLWth"
-    "yLxAA8mgzqc170yRgwbdOHRgA6AWtuOjlPnDzsUIFEhfaNnKYz/xS7JS/fZ4r2XXVrcrrmPRNZb8UdK14d9ZUEKmwvrAgfFC"
-    "ezkzB8yBRVAzRrcdHDw5yrCytKemTs/cBQHnVOBG2DwyAerA5yKifYkqk2bFDFQ//XznLV/LhlMfvmaSrQqDlW2ub8qMHD7x"
-    "HXKrW4uQp0Id65Hr6Z+mPhT+d+mwayHiGxKPxwYbgoYDQ1rXQsRzmRwF6mw0WN5OaT2CLXafCwOZs3H/Xj18pIUGBJJreJV2"
-    'j++wtsGzknIS"}],"files":[{"row_id":"file-1","name_sealed":"AdHqP3CKiMwMD8gMP8XZQQZiF72'
-    "Mclle1nzg08VolkfDwTq/hpfW4BIgE3JAue1ZpocjLdP5sA4TJQU9u7QVhqPjsIDQqPs9lugTQeDpHwEP3kZ1wOiCxR/lGDz"
-    "zeDyKXEeQ0toq4M4UwYgOBtUqMjbwOR6BSzzS9kORLdU0XmgaxnEe5hGpwOIV+WMRnhCU4gM4xgzVA8HHvqO8oADWDdFFklj"
-    "bOwOyPDnA3LzGpZpxYOrEiO/J2IxjCAJQbwE62ltj2JIVZ+qaYCPIQhxsI4EvFcQbV3pnqKm8pnsuTd08I4J66BxN9AbVnKp"
-    'GRR5GlJiw2PDcu1kEcIp4LeQuNlgtiuU/ZMfEfzOgPS8OARRQrsUN/ITRKY55YF1EBkQQPj0ajWTPNzfj","file_key_s'
-    'ealed":"AVyMlEeu9gxZuzmPmmwXtD3qPfX7QYnX7BA/T+y6belO+/Kzbxm90QtdmKLH3/sfF4PcyEIDBc7fAtMG9j2++y'
-    "Ol0P9tGukmC5diUb1G5jsRzSq2wzJmLup298iouXUiqYwcxAXyk6VWzUlRRQ+M040/DorCrOoz1I/NLekpTy+nCxwZbQADYP"
-    "gbE1mqk1T92gMi+pXWi8dlIvcF3xVqA6frLDLHDc5B9+Xd54HmF7vgnYzl2f3d8gQtvBa7e3Zq9WztlhuG4f4PraNciZJlsX"
-    "O5yAHGBKeGBxIa0st7AsBzpeinuCXS2gGj/OLbrrNxO/qhMIdhASowOcXvS5RVe52rAzm1gR1rHlck2l5eqIfogLypoZuNyw"
-    'Nkj/XheFRaW+4BVACaQU2J","binding":"Y2FzZS0wMDAxL2ZpbGUtMQ==","data":"ARLVXiFK3kGOPmFxN4E'
-    'f4IGLen86CjCHLEqIw5jpHWIJ6dDQ3Brr+eKO+jMnyibJns674uBgCiBdwEWcMwk="}]}'
+    '{"format":"meldkluis-bundle","version":2,"case_id":"case-0001","sealed_case_key":"AjKztyiXhCOwQG'
+    '+xxeC6Yz+w21bMWtUY6H1CObasAu4RvfNZAy1swxNwgGl3kIAnrOc2hr0Rlq9zQV7t5/T17nNb87Iu0XV8xttpsYVYGYRWNU'
+    'JX2u9IUkLMhJCc","texts":[{"kind":"report","row_id":"row-1","sealed":"AnM1P7SrwTCSgy/a0SH+IbSh+P1'
+    'qDApjQctJFliYO1OZfbQ0JaMwK0SQZjyIa1yqwLQgkVMioc4nsA0U7fFpCamZdTMdSzQBSMWtUdx2NsG8RKplT0mV4ig3XQ3'
+    'UXb572skCOVig6etzcNenP8dgEUWahtna+Mz7CW6Ml36buJTJ1el/cpmcohjZ3AvVkvtH6aZPiLTmZjMSL7USDun9Ervk4SU'
+    'NOyWPaEJEs31hvTiI5hXYpOxrKvZBOk+8lqhJltOzd0oCZmRaGRqplXK8h20TjuaGDjb5N3cVOM8xGyACF0efi2A+6jh5FhA'
+    '2RGBsa1Vt9HeT+Ny5+ieBbUMhVs6nYQKExUeqnaYqJL3LRoy2/l0TPWcTkpOR4UybJVVUKuUdsLXAKH0B"}],"files":[{"'
+    'row_id":"file-1","name_sealed":"AjbaGauF/rkhzRvE50jAp84hX6UkReROrXw+yoLtJbt5//sR1Hspv+VA680yO3Yb'
+    'EjKu/eqkoAO2iw6/i2JFVxlngluctTLk62Ssl15yoFHPutsB/nHGDqdCm6izJt9tZdx/D1bHjYWPiWQwAk7dyLdqd5k2outA'
+    'CuOaREAb2EpnFaPMx9N3mKIbWeD4vwfTc/83FbVKQp+XAdOxh846YaYVnPOuHSD9yb+W6UuZa3oJbHdgrfQElGE4FqI/b5uP'
+    'FJXzOpDizkTq+wCr6vauAeaFOAuPFRDdGTF538wjBQgcqhH0YoVNsD+0qSEt237fan4KJ+T2YIetJ20Bqz2a7e6Gx8Bw1RmN'
+    'BaXAMTwGjLUKWm9AbhS49oLOq3GPOSfWq6+6REpGwvAZ","file_key_sealed":"Am9XPbZrxX8PcuyHGnC5uCh4la7ju3c'
+    'EHXd9boXBV94e4zlXbLtEk39Y/GRTEgqjFaLq1AvQb0oyOicxo533A1RX6vnTpHURgOw+gk0jF3b59iCM6kAumtGpyJMhSnI'
+    'h2KQXnHcOLL86XmYcaADGyZsAiuh1GW+GtCpyMDvX81CuaRywcp7A92oKNoA4v7M8CIaBMvZPB7sgIHRrQfkdNyX03K5vnqD'
+    'GsaeV9Nt2cYbfTOXuxRAbaJ6WVrzgBvHDIgEx2ekjKxcQgVhQH3hOa3TC20wMBL4Ozg94gTsg4oD4T5CFmnjdYiOeEaS5w/o'
+    'otMTOa8rxBkmCATQjLc47pEZGCgLftluM1kazOw5YoRzUpTb03WoR7kBIMCnRCiAN1EKQKdjEm6DC","binding":"Y2FzZS'
+    '0wMDAxL2ZpbGUtMQ==","data":"AvCUkNLng2OKr98Wvov+nYEqzU4sY04VhYP/CIrlvUSWpBQ0+6+5D6qaxDdVBbGotI1V'
+    'dJX74aQrEXD4Yms="}]}'
 )
 
 
@@ -112,18 +114,17 @@ def _argon2id(secret: bytes, hash_len: int) -> bytes:
 
 
 def test_reporter_keys_are_pinned() -> None:
-    keys = derive_reporter_keys(PASSPHRASE, SALT, TEST_KDF)
+    keys = derive_reporter_keys(PASSPHRASE, MAILBOX_SALT)
     assert keys.private.hex() == REPORTER_PRIVATE
     assert keys.public.hex() == REPORTER_PUBLIC
     assert keys.auth_key.hex() == REPORTER_AUTH_KEY
 
 
 def test_reporter_keys_match_an_independent_construction() -> None:
-    # argon2-cffi and hashlib, not libsodium: the derivation is plain Argon2id + keyed BLAKE2b.
+    # hashlib, not libsodium: the derivation is BLAKE2b-256 keyed by the salt, one personalisation per key.
     normalized = b"zebra acorn drop down yo yo cubicle"
-    master = _argon2id(normalized, hash_len=64)
-    private = hashlib.blake2b(b"meldkluis/reporter/x25519", key=master, digest_size=32).digest()
-    auth_key = hashlib.blake2b(b"meldkluis/reporter/auth", key=master, digest_size=32).digest()
+    private = hashlib.blake2b(normalized, key=MAILBOX_SALT, person=b"meldkluis-x25519", digest_size=32).digest()
+    auth_key = hashlib.blake2b(normalized, key=MAILBOX_SALT, person=b"meldkluis-auth", digest_size=32).digest()
     assert private.hex() == REPORTER_PRIVATE
     assert auth_key.hex() == REPORTER_AUTH_KEY
 

@@ -21,6 +21,7 @@ from app import create_app, db
 from app.cli import main
 from app.models import Case, ReporterSession
 from app.services import mailbox as mailboxes
+from app.services.limits import Limits
 from tests.conftest import empty_database, make_settings
 from tests.handler.conftest import Member, csrf
 
@@ -36,7 +37,7 @@ def filled(app: Flask, make_member: Callable[..., Member], make_case: Callable[.
     receipts.append(make_case(files=((f"{CANARY}.txt", evidence),), fields={"what": f"{CANARY} met bijlage"}))
     with db.session_scope(app) as session:
         mailboxes.login(session, app.config["MELDKLUIS"], receipts[0].receipt_code, receipts[0].passphrase,  # type: ignore[attr-defined]
-                        throttle=mailboxes.MailboxThrottle())
+                        limits=Limits.in_memory())
     return {"member": member, "receipts": receipts, "evidence": evidence}
 
 
@@ -94,7 +95,7 @@ def test_round_trip_opens_the_case_for_handler_and_reporter(
         with copy.test_request_context(), db.session_scope(copy) as session:
             assert session.scalar(select(ReporterSession)) is None  # sessions are not backed up
             login = mailboxes.login(session, copy.config["MELDKLUIS"], last.receipt_code, last.passphrase,
-                                    throttle=mailboxes.MailboxThrottle())
+                                    limits=Limits.in_memory())
             mailbox = mailboxes.resume(session, copy.config["MELDKLUIS"], login.cookie_value)
             assert mailbox is not None
             view = mailboxes.read_mailbox(session, mailbox, "nl")

@@ -31,7 +31,7 @@ def clean(app: Flask, cli: CliRunner, make_member: Callable[..., Member], tmp_pa
     monkeypatch.setenv("MELDKLUIS_ONION_ADDRESS", ONION)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("MELDKLUIS_WORKERS", raising=False)
-    monkeypatch.setenv("MELDKLUIS_RATELIMIT_STORAGE", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("MELDKLUIS_REDIS_URL", "redis://127.0.0.1:6379/0")
     settings = app.config["MELDKLUIS"]
     settings.storage_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.instance_path, 0o700)
@@ -91,7 +91,7 @@ def test_sqlite_with_several_workers(app: Flask, cli: CliRunner, clean: dict[str
 
 def test_limits_kept_per_worker(app: Flask, cli: CliRunner, clean: dict[str, Path],
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MELDKLUIS_RATELIMIT_STORAGE", "memory://")
+    monkeypatch.setenv("MELDKLUIS_REDIS_URL", "")
     assert _check(cli, clean, "--workers", "1").exit_code == 0
     result = _check(cli, clean, "--workers", "2")
     assert result.exit_code == 1 and "limits-not-shared" in _problems(result)

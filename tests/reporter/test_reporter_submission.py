@@ -21,7 +21,7 @@ from .conftest import count_rows, report_fields, sample_report, stored_files
 def open_case(db_session: Session, settings, receipt) -> cases.OpenCase:  # type: ignore[no-untyped-def]
     case = db_session.get(Case, receipt.case_id)
     assert case is not None
-    keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt, settings.reporter_kdf)
+    keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt)
     return cases.open_as_reporter(db_session, case, keys.private)
 
 
@@ -112,32 +112,3 @@ def test_a_failure_after_the_files_were_written_leaves_nothing(app: Flask, db_se
     with pytest.raises(RuntimeError):
         submission.submit_report(db_session, settings, sample_report(), [("a.txt", io.BytesIO(b"x" * 200_000))])
     assert count_rows(app, Case) == 0 and count_rows(app, Attachment) == 0 and stored_files(app) == []
-
-
-def test_key_derivations_are_bounded(app: Flask, db_session: Session, settings,  # type: ignore[no-untyped-def]
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
-    import time
-    from dataclasses import replace
-
-    running, peak, lock = [0], [0], threading.Lock()
-    real = crypto.derive_reporter_keys
-
-    def slow(*args: object) -> crypto.ReporterKeys:
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)
-        with lock:
-            running[0] -= 1
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(crypto, "derive_reporter_keys", slow)
-    limited = replace(settings, kdf_concurrency=2)
-    threads = [threading.Thread(target=submission.derive_reporter_keys, args=("a b c", b"s" * 16, limited))
-               for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert peak[0] == 2
