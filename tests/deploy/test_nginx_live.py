@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import socket
 import threading
 import time
@@ -41,8 +42,9 @@ SLOW_CLIENTS = 10
 
 
 @pytest.fixture
-def stack(app: Flask, tmp_path: Path, add_recipient: Callable[[str, str], str]) -> Iterator[tuple[Server, Server]]:
-    """gunicorn (two workers, four threads each) and nginx in front of it; yields (nginx, gunicorn)."""
+def stack(app: Flask, tmp_path: Path, add_recipient: Callable[[str, str], str],
+          redis_url: str) -> Iterator[tuple[Server, Server]]:
+    """gunicorn (two workers, four threads each, limits in Redis) and nginx in front of it; yields (nginx, gunicorn)."""
     if db.engine_of(app).dialect.name != "postgresql":
         pytest.skip("runs gunicorn with several workers, which needs PostgreSQL: set DATABASE_URL=postgresql://...")
     add_recipient("hanna", "misstand")
@@ -51,6 +53,7 @@ def stack(app: Flask, tmp_path: Path, add_recipient: Callable[[str, str], str]) 
         "DATABASE_URL": settings.database_url, "MELDKLUIS_INSTANCE": str(settings.instance_path),
         "MELDKLUIS_STORAGE": str(settings.storage_path), "MELDKLUIS_KDF": "test",
         "MELDKLUIS_WORKERS": "2", "MELDKLUIS_THREADS": "4",
+        "MELDKLUIS_REDIS_URL": redis_url, "MELDKLUIS_REDIS_PREFIX": f"mk-nginx-live-{secrets.token_hex(4)}:",
     }
     with gunicorn(tmp_path, environment) as app_server, nginx(tmp_path / "nginx-run", app_server.port) as front:
         _warm_up(app_server.port)
