@@ -27,7 +27,8 @@ accesslog = None
 errorlog = "-"
 loglevel = "warning"
 logger_class = "app.gunicorn_log.AnonymousLogger"
-forwarded_allow_ips = "127.0.0.1"
+# Who may say the scheme (X-Forwarded-Proto): nginx. Compose sets nginx's network (deploy/compose.yaml).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Request line and headers are small in every honest request; nginx enforces the same limits in front.
 limit_request_line = 4094
 limit_request_fields = 50
