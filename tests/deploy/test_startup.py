@@ -64,3 +64,24 @@ def test_health_reports_an_unreachable_database_without_detail(tmp_path: Path, a
     broken.extensions["meldkluis.db"].kw["bind"] = create_engine(f"sqlite:///{tmp_path}/missing/dir/x.db")
     response = broken.test_client().get("/health")
     assert response.status_code == 503 and response.get_data() == b"unavailable\n"
+
+
+def test_gunicorn_does_not_start_on_a_database_from_a_newer_version(tmp_path: Path, scratch_database: str) -> None:
+    """The real server process: it exits (no worker boots) and says why."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.deploy.conftest import DEPLOY, ROOT, free_port
+
+    migrate.upgrade(scratch_database)
+    _stamp(scratch_database, "0099_from_the_future")
+    environment = {**os.environ, "DATABASE_URL": scratch_database, "MELDKLUIS_INSTANCE": str(tmp_path / "instance"),
+                   "MELDKLUIS_WORKERS": "1"}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--config", str(DEPLOY / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{free_port()}"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode != 0
+    # The exception's type at least (error-log filters may drop exception messages); the CLI shows the message.
+    assert "SchemaMismatch" in result.stdout + result.stderr
