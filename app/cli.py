@@ -16,9 +16,12 @@ from app.db import session_scope
 
 
 def _app() -> Flask:
-    from app import create_app
+    from app import create_app, migrate
 
-    return create_app()
+    try:
+        return create_app()
+    except migrate.SchemaMismatch as error:
+        raise click.ClickException(str(error)) from error
 
 
 @click.group()

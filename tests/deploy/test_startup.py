@@ -85,3 +85,18 @@ def test_gunicorn_does_not_start_on_a_database_from_a_newer_version(tmp_path: Pa
     assert result.returncode != 0
     # The exception's type at least (error-log filters may drop exception messages); the CLI shows the message.
     assert "SchemaMismatch" in result.stdout + result.stderr
+
+
+def test_commands_refuse_an_unknown_schema_with_the_reason(
+    tmp_path: Path, scratch_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    migrate.upgrade(scratch_database)
+    _stamp(scratch_database, "0099_from_the_future")
+    monkeypatch.setenv("DATABASE_URL", scratch_database)
+    monkeypatch.setenv("MELDKLUIS_INSTANCE", str(tmp_path / "instance"))
+    result = CliRunner().invoke(main, ["purge", "--dry-run"])
+    assert result.exit_code == 1 and "0099_from_the_future" in result.output and "does not know" in result.output
