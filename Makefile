@@ -9,7 +9,7 @@ PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint bench browser redis deploy-tools setup clean
+.PHONY: run test lint fuzz bench browser redis deploy-tools setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: $(STAMP) browser redis deploy-tools
 lint: $(STAMP)
 	$(BIN)/ruff check app crypto tests bench
 	$(BIN)/mypy --strict crypto
+	$(BIN)/bandit -q -c pyproject.toml -r app crypto
+
+# A long hypothesis run over every form of every audience (make test runs a short one).
+fuzz: $(STAMP)
+	MELDKLUIS_FUZZ_RANDOM=1 MELDKLUIS_FUZZ_EXAMPLES=$${MELDKLUIS_FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -q tests/handler/test_fuzz_forms.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/pages.py

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     babel.init_app(app, locale_selector=i18n.current_language)
     limiter.init_app(app)
     limits.init_app(app, limits.make_store(settings.redis_url), settings.limits_key, settings.redis_prefix)
-    security.init_app(app, settings.onion_address)
+    security.init_app(app, settings.onion_address, settings.base_url)
     errors.init_app(app)
     _register_language_prefix(app)
     _register_blueprints(app)

@@ -1,12 +1,13 @@
 """Typed settings, read once from the environment and the instance folder.
 
 Every setting has a documented default (README.md, "Configuration"). The master secret lives in
-``instance/secret_key`` (mode 0600, created on first start); the Flask secret key and the receipt
+``instance/secret_key`` (mode 0600, created on first start; a short key or a loose mode stops the start); the Flask secret key and the receipt
 lookup key are derived from it, so one file is all an operator has to protect and back up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -63,15 +64,70 @@ def with_password_from_file(url: str, password_file: str) -> str:
     return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
+MASTER_SECRET_BYTES = 32
+
+
+class InstanceError(RuntimeError):
+    """The instance folder or its secret is unsafe to run with; the message says what to fix."""
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` (mode 0700), or tighten an existing one that others could read."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
 def load_master_secret(instance_path: Path) -> bytes:
-    """Read the instance's master secret, creating it (mode 0600) on first start."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    """Read the instance's master secret, creating it (mode 0600) on first start.
+
+    Refuses a key that is short, not hex, or readable by group or others: every derived key (Flask session,
+    CSRF, receipt lookup) would be guessable or public. Creation is atomic: the key is written to a private
+    temporary file and linked into place, so two workers starting at once end up with one and the same key.
+    """
+    private_folder(instance_path)
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_secret(key_file)
+    mode = key_file.stat().st_mode
+    if mode & 0o077:
+        raise InstanceError(f"{key_file} may be read by others (mode {mode & 0o777:o}); run: chmod 600 {key_file}")
+    try:
+        secret = bytes.fromhex(key_file.read_text().strip())
+    except ValueError:
+        secret = b""
+    if len(secret) < MASTER_SECRET_BYTES:
+        raise InstanceError(f"{key_file} must hold at least {MASTER_SECRET_BYTES} random bytes as hex; "
+                            "remove the file to have a new one made (existing receipt codes then stop working)")
+    return secret
+
+
+def _create_secret(key_file: Path) -> None:
+    temporary = key_file.with_name(f".{key_file.name}.{secrets.token_hex(8)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return bytes.fromhex(key_file.read_text().strip())
+            handle.write(secrets.token_hex(MASTER_SECRET_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+        # link() never replaces: if another process was first, its key stays and this one is dropped.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, key_file)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def private_sqlite_file(database_url: str) -> None:
+    """Create the SQLite database file with mode 0600 before SQLite would create it world-readable."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or database_url[len(prefix):] in ("", ":memory:"):
+        return
+    path = Path(database_url[len(prefix):].split("?", 1)[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def derive_subkey(master: bytes, purpose: str) -> bytes:
@@ -93,6 +149,8 @@ class Settings:
     handler_kdf: KdfParams = HANDLER_KDF
     reporter_idle_minutes: int = 15
     handler_idle_minutes: int = 30
+    handler_session_max_hours: int = 12
+    upload_grace_hours: int = 24
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "meldkluis@localhost"
@@ -119,6 +177,10 @@ class Settings:
     @property
     def receipt_lookup_key(self) -> bytes:
         return derive_subkey(self.master_secret, "receipt-lookup")
+
+    @property
+    def mailbox_cookie_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "mailbox-cookie")
 
     @property
     def csrf_key(self) -> bytes:
@@ -152,6 +214,8 @@ class Settings:
             handler_kdf=TEST_KDF if kdf_profile == "test" else HANDLER_KDF,
             reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
             handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
+            handler_session_max_hours=_env_int("MELDKLUIS_HANDLER_SESSION_HOURS", 12),
+            upload_grace_hours=_env_int("MELDKLUIS_UPLOAD_GRACE_HOURS", 24),
             smtp_host=os.environ.get("MELDKLUIS_SMTP_HOST", ""),
             smtp_port=_env_int("MELDKLUIS_SMTP_PORT", 25),
             smtp_from=os.environ.get("MELDKLUIS_SMTP_FROM", "meldkluis@localhost"),

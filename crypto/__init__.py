@@ -2,7 +2,7 @@
 
 keys     handler key pairs; private-key wraps (password, recovery key, session)
 seal     case keys sealed to participants; texts and small blobs sealed under a case key
-stream   attachments, streamed through secretstream in 64 KiB chunks
+stream   attachments, streamed through secretstream in 64 KiB chunks, Padmé-padded; sealed file keys
 reporter receipt code, passphrase, and the reporter's keys derived from it
 bundle   offline export of a case and of a private key; ``python -m crypto.open`` reads them
 
@@ -50,6 +50,8 @@ from crypto.reporter import (
     verify_auth_key,
 )
 from crypto.seal import (
+    NO_META,
+    Meta,
     new_case_key,
     open_bytes,
     open_case_key,
@@ -61,27 +63,36 @@ from crypto.seal import (
 )
 from crypto.stream import (
     CHUNK_SIZE,
+    FILE_KEY_KIND,
     FileEncryptor,
+    FileKey,
     ciphertext_size,
     decrypt_file,
     encrypt_file,
     iter_decrypted_file,
     new_file_key,
+    open_file_key,
+    padme,
+    seal_file_key,
 )
 
 __all__ = [
     "CHUNK_SIZE",
+    "FILE_KEY_KIND",
     "FORMAT_VERSION",
     "HANDLER_KDF",
     "MAILBOX_SALT_BYTES",
+    "NO_META",
     "PASSPHRASE_WORDS",
     "TEST_KDF",
     "BundleFile",
     "BundleText",
     "DecryptionError",
     "FileEncryptor",
+    "FileKey",
     "KdfParams",
     "KeyPair",
+    "Meta",
     "OpenedCase",
     "OpenedFile",
     "OpenedText",
@@ -109,14 +120,17 @@ __all__ = [
     "open_bundle",
     "open_bytes",
     "open_case_key",
+    "open_file_key",
     "open_text",
     "padded_length",
+    "padme",
     "passphrase_entropy_bits",
     "public_key_of",
     "receipt_lookup_hash",
     "recovery_key_to_bytes",
     "seal_bytes",
     "seal_case_key",
+    "seal_file_key",
     "seal_text",
     "unwrap_private_key",
     "verify_auth_key",

@@ -33,3 +33,18 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
+
+
+def _log_exceptions_without_messages() -> None:
+    # gunicorn logs a failed request as "Error handling request <uri>" with the full traceback: keep the
+    # exception type and frames, drop the URI and the message (app/errors.py).
+    import logging
+
+    from app.errors import TracebackWithoutMessage
+
+    error_log = logging.getLogger("gunicorn.error")
+    if not any(isinstance(existing, TracebackWithoutMessage) for existing in error_log.filters):
+        error_log.addFilter(TracebackWithoutMessage())
+
+
+_log_exceptions_without_messages()

@@ -20,8 +20,6 @@ from app import migrate
 from app.config import Settings
 from app.models import Channel, ChannelRecipient, User
 
-MIN_SECRET_BYTES = 32
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -48,16 +46,10 @@ def check_settings(settings: Settings, deployment: Deployment) -> list[Finding]:
     if deployment.debug:
         findings.append(Finding("debug", "debug mode is on: tracebacks with request data reach the browser; "
                                          "unset FLASK_DEBUG"))
-    secret = settings.instance_path / "secret_key"
-    if len(settings.master_secret) < MIN_SECRET_BYTES:
-        findings.append(Finding("secret-short", f"{secret} holds {len(settings.master_secret)} bytes; "
-                                                f"use at least {MIN_SECRET_BYTES} random bytes"))
-    if secret.exists() and _loose(secret):
-        findings.append(Finding("secret-readable", f"{secret} is readable by others: chmod 600 it"))
     for folder in (settings.instance_path, settings.storage_path):
         if not folder.exists():
             continue
-        loose = [p for p in [folder, *folder.rglob("*")] if p.name != "secret_key" and _loose(p)]
+        loose = [p for p in [folder, *folder.rglob("*")] if _loose(p)]
         if loose:
             findings.append(Finding("storage-permissions", f"{len(loose)} path(s) under {folder} are open to "
                                                            f"other users (e.g. {loose[0]}): chmod -R go= {folder}"))

@@ -7,16 +7,18 @@ growing period (only someone who knows its receipt code can cause that); unknown
 global budget, and beyond it they are refused without a derivation. Both live in the limits store
 (app/services/limits.py: Redis or worker memory, keyed hashes, expiring), never in the database.
 A session keeps the reporter's private key only re-wrapped under a random key that lives in the cookie.
+The idle deadline lives in the cookie too (signed), never in the database: a session row carries only the day
+it was last used, so an overnight backup cannot date a visit finer than the day (`idle_deadline_passed`).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -56,10 +58,11 @@ class LoginResult:
 
 @dataclass(frozen=True)
 class Mailbox:
-    """A logged-in reporter's case, opened for this request."""
+    """A logged-in reporter's case, opened for this request; `cookie_value` carries the slid idle deadline."""
 
     session_id: str
     opened: OpenCase
+    cookie_value: str = field(default="", repr=False)
 
     @property
     def case(self) -> Case:
@@ -89,7 +92,7 @@ def login(session: Session, settings: Settings, receipt_code: str, passphrase: s
     while the global budget for unknown codes (`settings.login_unknown_limit`) lasts, none after it.
     """
     now = now or utcnow()
-    delete_expired_sessions(session, now)
+    delete_expired_sessions(session, settings, now)
     passphrase = passphrase[:1024]
     case = _find_case(session, settings, receipt_code)
     if case is None:
@@ -111,27 +114,75 @@ def login(session: Session, settings: Settings, receipt_code: str, passphrase: s
         id=new_id(),
         case_id=case.id,
         wrapped_private_key=crypto.wrap_private_key(keys.private, session_key, purpose="session"),
-        expires_at=now + timedelta(minutes=settings.reporter_idle_minutes),
+        seen_on=now.date(),
     )
     session.add(row)
     session.commit()
-    return LoginResult(row.id, session_cookie_value(row.id, session_key))
+    return LoginResult(row.id, mailbox_cookie(settings, row.id, session_key, _deadline(settings, now)))
 
 
-def delete_expired_sessions(session: Session, now: datetime) -> None:
-    """Drop idle sessions: their expiry time is the only trace of a reporter's visit, kept no longer than needed."""
-    session.execute(delete(ReporterSession).where(ReporterSession.expires_at <= now))
+def _deadline(settings: Settings, now: datetime) -> int:
+    return int((now + timedelta(minutes=settings.reporter_idle_minutes)).timestamp())
+
+
+def idle_deadline_passed(deadline: datetime, now: datetime) -> bool:
+    """The one place that decides whether a mailbox session has been idle too long."""
+    return now >= deadline
+
+
+def _cookie_mac(settings: Settings, payload: str) -> str:
+    mac = hashlib.blake2b(payload.encode("ascii"), key=settings.mailbox_cookie_key, digest_size=16).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def mailbox_cookie(settings: Settings, session_id: str, session_key: bytes, deadline: int) -> str:
+    """"<session id>.<session key>.<idle deadline, Unix seconds>.<MAC>": the deadline is signed, not stored."""
+    payload = f"{session_cookie_value(session_id, session_key)}.{deadline}"
+    return f"{payload}.{_cookie_mac(settings, payload)}"
+
+
+def parse_mailbox_cookie(settings: Settings, value: str) -> tuple[str, bytes, datetime] | None:
+    """(session id, session key, idle deadline), or None for anything malformed or not signed by us."""
+    if not value.isascii():
+        return None
+    payload, _, mac = value.rpartition(".")
+    base, _, deadline = payload.rpartition(".")
+    if not deadline.isdigit() or len(deadline) > 12 or not hmac.compare_digest(_cookie_mac(settings, payload), mac):
+        return None
+    parsed = parse_session_cookie(base)
+    if parsed is None:
+        return None
+    try:
+        return parsed[0], parsed[1], datetime.fromtimestamp(int(deadline), UTC)
+    except (ValueError, OverflowError, OSError):  # a deadline no clock can hold
+        return None
+
+
+def delete_expired_sessions(session: Session, settings: Settings, now: datetime) -> None:
+    """Drop sessions that cannot be alive any more: last used on a day before the idle limit could reach.
+
+    A row knows only the day it was last used, so the cut-off is the day of (now - idle limit): a session
+    used on an earlier day has been idle longer than the limit.
+    """
+    cutoff = (now - timedelta(minutes=settings.reporter_idle_minutes)).date()
+    session.execute(delete(ReporterSession).where(ReporterSession.seen_on < cutoff))
     session.flush()
 
 
 def resume(session: Session, settings: Settings, cookie_value: str, *, now: datetime | None = None) -> Mailbox | None:
-    """The mailbox behind a session cookie, sliding its idle deadline; None if absent, expired or forged."""
+    """The mailbox behind a session cookie, with a new cookie value whose idle deadline has slid; None if the
+    cookie is absent, forged or idle too long (then the row goes too).
+
+    Writes to the database only when the day of last use changes, and then only the day.
+    """
     now = now or utcnow()
-    parsed = parse_session_cookie(cookie_value)
+    parsed = parse_mailbox_cookie(settings, cookie_value)
     if parsed is None:
         return None
-    session_id, session_key = parsed
-    delete_expired_sessions(session, now)
+    session_id, session_key, deadline = parsed
+    if idle_deadline_passed(deadline, now):
+        logout(session, session_id)
+        return None
     row = session.get(ReporterSession, session_id)
     if row is None:
         return None
@@ -143,9 +194,10 @@ def resume(session: Session, settings: Settings, cookie_value: str, *, now: date
         opened = cases.open_as_reporter(session, case, private_key)
     except (crypto.DecryptionError, ValueError, cases.NotAParticipant):
         return None
-    row.expires_at = now + timedelta(minutes=settings.reporter_idle_minutes)
-    session.commit()
-    return Mailbox(row.id, opened)
+    if row.seen_on != now.date():
+        row.seen_on = now.date()
+        session.commit()
+    return Mailbox(row.id, opened, mailbox_cookie(settings, row.id, session_key, _deadline(settings, now)))
 
 
 def logout(session: Session, session_id: str) -> None:
@@ -219,6 +271,9 @@ def _finish(session: Session, mailbox: Mailbox, files: list[UploadedFile]) -> No
         for uploaded in files:
             uploaded.writer.abort()
         raise
+    for uploaded in files:
+        uploaded.writer.committed()
+        uploaded.writer.settle()  # only now: see storage.settle_times
 
 
 def post_reply(session: Session, settings: Settings, mailbox: Mailbox, body: str,
@@ -294,6 +349,7 @@ def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, id
 class Download:
     content_disposition: str
     chunks: Iterator[bytes]
+    size: int
 
 
 def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_id: str) -> Download | None:
@@ -301,8 +357,5 @@ def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or not hmac.compare_digest(attachment.case_id, mailbox.case.id):
         return None
-    name, chunks = read_attachment(settings.storage_path, mailbox.opened, attachment)
-    # Start decrypting now, inside the request: a damaged file fails before any header is sent, and the
-    # stream no longer needs the database session once the response is being written.
-    first = next(chunks, b"")
-    return Download(content_disposition(name), itertools.chain([first], chunks))
+    stored = read_attachment(settings.storage_path, mailbox.opened, attachment)
+    return Download(content_disposition(stored.name), stored.chunks, stored.size)

@@ -33,8 +33,9 @@ import segno
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import crypto
 from app.config import Settings
@@ -278,10 +279,29 @@ def login(
     if counter is None:
         _record_failure(user, now)
         raise LoginFailed
-    user.totp_last_counter = counter
+    if not _claim_totp_step(session, user, counter):
+        raise LoginFailed
     user.failed_logins = 0
     user.locked_until = None
     return start_session(session, user, _unwrap_with_password(settings, user, password), now)
+
+
+def _claim_totp_step(session: Session, user: User, counter: int) -> bool:
+    """Record `counter` as used, atomically: of two logins with one code at once, only one gets it.
+
+    A conditional UPDATE (row lock on PostgreSQL, write lock on SQLite) rather than read-then-write: the
+    second transaction re-checks the condition after the first commits and updates nothing.
+    """
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter))
+        .values(totp_last_counter=counter)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_counter", counter)
+    return True
 
 
 def enrol_totp(
@@ -310,7 +330,8 @@ def load_staff(session: Session, settings: Settings, cookie_value: str, now: dat
     if row is None or row.wrapped_private_key is None:
         return None
     user = session.get(User, row.user_id)
-    if user is None or not user.active or row.last_seen_at + timedelta(minutes=settings.handler_idle_minutes) < now:
+    if (user is None or not user.active or row.last_seen_at + timedelta(minutes=settings.handler_idle_minutes) < now
+            or row.created_at + timedelta(hours=settings.handler_session_max_hours) < now):
         session.delete(row)
         session.commit()
         return None
@@ -324,10 +345,15 @@ def load_staff(session: Session, settings: Settings, cookie_value: str, now: dat
     return Staff(user=user, session_id=row.id, private_key=private_key)
 
 
-def purge_idle_sessions(session: Session, settings: Settings, now: datetime) -> None:
-    """Delete every session idle too long, also those whose cookie never comes back."""
-    cutoff = now - timedelta(minutes=settings.handler_idle_minutes)
-    session.execute(delete(HandlerSession).where(HandlerSession.last_seen_at < cutoff))
+def purge_idle_sessions(session: Session, settings: Settings, now: datetime) -> int:
+    """Delete every session idle too long or past its absolute lifetime, also those whose cookie never comes
+    back (at each login and nightly by `meldkluis gc`); returns how many."""
+    idle = now - timedelta(minutes=settings.handler_idle_minutes)
+    started = now - timedelta(hours=settings.handler_session_max_hours)
+    result = session.execute(
+        delete(HandlerSession).where(or_(HandlerSession.last_seen_at < idle, HandlerSession.created_at < started))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def logout(session: Session, session_id: str) -> None:
@@ -338,11 +364,17 @@ def logout(session: Session, session_id: str) -> None:
 def change_password(
     session: Session, settings: Settings, staff: Staff, current: str, new: str, confirm: str
 ) -> None:
-    """Re-wrap the private key under the new password; no case is re-encrypted."""
+    """Re-wrap the private key under the new password; no case is re-encrypted.
+
+    Every other session of the account ends: whoever knew the old password is logged out with it.
+    """
     user = staff.user
     if not _check_password(settings, user, current):
         raise accounts.AccountError(str(_l("Your current password is not right.")))
     _set_password(settings, user, staff.private_key, new, confirm)
+    session.execute(
+        delete(HandlerSession).where(HandlerSession.user_id == user.id, HandlerSession.id != staff.session_id)
+    )
 
 
 def _set_password(settings: Settings, user: User, private_key: bytes, new: str, confirm: str) -> None:

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
@@ -129,22 +128,20 @@ class CaseDraft:
     """A case that exists only as an id and a key while its files stream in."""
 
     opened: OpenCase
-    storage_root: Path
+    batch: storage.FileBatch
     files: list[UploadedFile] = field(default_factory=list)
-    reserve_bytes: int = 0
 
     @classmethod
     def start(cls, settings: Settings) -> CaseDraft:
-        return cls(OpenCase(Case(id=new_id()), crypto.new_case_key()), settings.storage_path,
-                   reserve_bytes=settings.storage_reserve_bytes)
+        opened = OpenCase(Case(id=new_id()), crypto.new_case_key())
+        return cls(opened, storage.FileBatch(settings.storage_path, opened, settings.storage_reserve_bytes))
 
     def begin_file(self) -> AttachmentWriter:
-        return storage.begin_attachment(self.storage_root, self.opened, self.reserve_bytes)
+        return self.batch.begin()
 
     def discard(self) -> None:
-        """Remove every file written for this draft (finished or not)."""
-        for uploaded in self.files:
-            uploaded.writer.abort()
+        """Remove every file begun for this draft (finished or not), unless the case was committed."""
+        self.batch.discard()
         self.files.clear()
 
 
@@ -264,10 +261,14 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
             uploaded.writer.finish(session, name=uploaded.name, author_kind="reporter", day=day)
         notify.queue_notification(session, [user.id for user in selected], "new_case")
         session.commit()
+        for uploaded in draft.files:
+            uploaded.writer.committed()
     except BaseException:
         session.rollback()
         draft.discard()
         raise
+    for uploaded in draft.files:
+        uploaded.writer.settle()  # only now: see storage.settle_times
     return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by)
 
 

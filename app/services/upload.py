@@ -217,7 +217,7 @@ class _MultipartReader:
                 del self.buffer[: line_end + 2]
                 self.state = "headers"
             if self.state == "headers":
-                header_end = self.buffer.find(b"\r\n\r\n")
+                header_end = self.buffer.find(b"\r\n\r\n", 0, self.MAX_HEADER_BYTES + 4)
                 if header_end < 0:
                     if len(self.buffer) > self.MAX_HEADER_BYTES:
                         raise BadRequest()

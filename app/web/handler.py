@@ -26,7 +26,7 @@ from app.services import accounts, clock, handling, inflow, limits, staff_auth
 from app.services.cases import OpenCase
 from app.services.handling import STATUSES
 from app.services.staff_auth import COOKIE_NAME, current_staff, require_role, require_staff, settings_of_app
-from app.web import commit_or_error
+from app.web import commit_or_error, file_response
 
 bp = Blueprint("handler", __name__)
 
@@ -440,11 +440,9 @@ for _name, (_form_class, _run) in CASE_ACTIONS.items():
 @_with_case
 def attachment(opened: OpenCase, staff: staff_auth.Staff, attachment_id: str) -> Response:
     try:
-        name, chunks = handling.attachment_download(get_session(), settings_of_app(), opened, staff, attachment_id)
+        name, chunks, size = handling.attachment_download(get_session(), settings_of_app(), opened, staff,
+                                                          attachment_id)
     except handling.CaseNotFound:
         abort(404)
     get_session().commit()
-    return Response(chunks, mimetype="application/octet-stream", headers={
-        "Content-Disposition": handling.content_disposition(name),
-        "X-Content-Type-Options": "nosniff",
-    })
+    return file_response(chunks, size, handling.content_disposition(name))

@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
@@ -37,6 +36,7 @@ from app.services.limits import Busy, limits_of
 from app.services.storage import AttachmentWriter
 from app.services.submission import QUESTIONS, ReportInput, SubmissionError
 from app.services.upload import ParsedForm, UploadLimits, parse_form
+from app.web import file_response
 
 bp = Blueprint("reporter", __name__)
 
@@ -148,6 +148,18 @@ def _parse_with_files(begin_file: Callable[[], AttachmentWriter]) -> ParsedForm:
                       begin_file=begin_file, file_fields=frozenset({"files"}))
 
 
+def _owned_by_request(batch: storage.FileBatch) -> storage.FileBatch:
+    """The request owns the files it writes: whatever way it ends, uncommitted ones are removed."""
+    g.setdefault("file_batches", []).append(batch)
+    return batch
+
+
+@bp.teardown_request
+def _discard_uncommitted_files(_error: BaseException | None) -> None:
+    for batch in g.pop("file_batches", []):
+        batch.discard()
+
+
 def _require_csrf(form: BaseForm, parsed: ParsedForm | None = None) -> None:
     if not form.validate() and form.csrf_token.errors:
         if parsed is not None:
@@ -225,6 +237,7 @@ def submit_form(slug: str) -> tuple[str, int]:
 def submit(slug: str) -> tuple[str, int]:
     settings = _settings()
     draft = submission.CaseDraft.start(settings)
+    _owned_by_request(draft.batch)
     parsed = _parse_with_files(draft.begin_file)
     # Looked up once the body is in: the report goes to the recipients of the moment it arrives, and no
     # database transaction stays open while files stream in.
@@ -278,6 +291,20 @@ def load_mailbox() -> Response | None:
     return None
 
 
+def _set_mailbox_cookie(response: Response, value: str) -> None:
+    response.set_cookie(mailboxes.COOKIE_NAME, value, httponly=True, samesite="Strict",
+                        secure=_settings().secure_cookies, path="/")
+
+
+@bp.after_request
+def slide_mailbox_cookie(response: Response) -> Response:
+    """Every mailbox response carries the cookie with the idle deadline moved on (it is in no database row)."""
+    mailbox = g.get("mailbox")
+    if mailbox is not None and request.endpoint != "reporter.logout":
+        _set_mailbox_cookie(response, mailbox.cookie_value)
+    return response
+
+
 @bp.route("/brievenbus/inloggen", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
@@ -293,8 +320,7 @@ def login() -> Response | tuple[str, int]:
             form = LoginForm(formdata=None)
         else:
             response = redirect(url_for("reporter.mailbox"), code=303)
-            response.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value, httponly=True, samesite="Strict",
-                                secure=_settings().secure_cookies, path="/")
+            _set_mailbox_cookie(response, result.cookie_value)
             return response
     return render_template("reporter/login.html", form=form, failed=failed,
                            expired=request.args.get("expired") == "1",
@@ -324,8 +350,8 @@ def mailbox() -> tuple[str, int]:
 @bp.post("/brievenbus/bericht")
 def reply() -> Response | tuple[str, int]:
     settings = _settings()
-    parsed = _parse_with_files(lambda: storage.begin_attachment(settings.storage_path, g.mailbox.opened,
-                                                                settings.storage_reserve_bytes))
+    parsed = _parse_with_files(_owned_by_request(
+        storage.FileBatch(settings.storage_path, g.mailbox.opened, settings.storage_reserve_bytes)).begin)
     form = ReplyForm(formdata=parsed.fields)
     _require_csrf(form, parsed)
     if parsed.errors:
@@ -370,9 +396,7 @@ def download(attachment_id: str) -> Response:
     file = mailboxes.download(get_session(), _settings(), g.mailbox, attachment_id)
     if file is None:
         abort(404)
-    response = Response(stream_with_context(file.chunks), mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = file.content_disposition
-    return response
+    return file_response(file.chunks, file.size, file.content_disposition)
 
 
 @bp.post("/brievenbus/uitloggen")

@@ -127,7 +127,7 @@ def _full_case(app: Flask, handler_id: str, canary: str) -> tuple[str, list[byte
         session.add(Participant(case_id=case.id, user_id=handler_id,
                                 sealed_case_key=crypto.seal_case_key(opened.key, keys.public, case.id)))
         session.add(ReporterSession(case_id=case.id, wrapped_private_key=secrets.token_bytes(72),
-                                    expires_at=clock.datetime.now(clock.UTC) + timedelta(hours=1)))
+                                    seen_on=clock.datetime.now(clock.UTC).date()))
         case.closed_on = clock.today() - timedelta(days=400)
         case.status, case.outcome = "closed", "no_wrongdoing"
         session.flush()

@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 
 from crypto import (
     FORMAT_VERSION,
+    NO_META,
     DecryptionError,
+    Meta,
     generate_keypair,
     new_case_key,
     open_bytes,
@@ -206,3 +208,21 @@ def test_padded_length_is_a_bucket(n: int) -> None:
 def test_padded_length_rejects_negative() -> None:
     with pytest.raises(ValueError):
         padded_length(-1)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        Meta("reporter", "message", 2, ""),  # author kind
+        Meta("handler", "acknowledgement", 2, ""),  # message kind
+        Meta("handler", "message", 3, ""),  # thread position
+        Meta("handler", "message", 2, "m-9"),  # the message a file belongs to
+        NO_META,
+    ],
+)
+def test_relabelled_metadata_does_not_open(changed: Meta) -> None:
+    case_key, meta = new_case_key(), Meta("handler", "message", 2, "")
+    sealed = seal_text(case_key, "we close the case", case_id="c", kind="message", row_id="m-1", meta=meta)
+    assert open_text(case_key, sealed, case_id="c", kind="message", row_id="m-1", meta=meta) == "we close the case"
+    with pytest.raises(DecryptionError):
+        open_text(case_key, sealed, case_id="c", kind="message", row_id="m-1", meta=changed)

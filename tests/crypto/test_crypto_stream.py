@@ -19,6 +19,7 @@ from crypto import (
     encrypt_file,
     iter_decrypted_file,
     new_file_key,
+    padme,
 )
 
 PROPERTY = settings(max_examples=40, deadline=None, database=None)
@@ -261,3 +262,34 @@ def test_data_after_a_full_size_final_chunk_is_rejected() -> None:
     assert decrypt(bytes([FORMAT_VERSION]) + header + final, key) == bytes(CHUNK_SIZE)
     with pytest.raises(DecryptionError, match="after the final"):
         decrypt(bytes([FORMAT_VERSION]) + header + final + b"\x00", key)
+
+
+def padded(plaintext: bytes, key: bytes) -> tuple[bytes, int]:
+    sink = io.BytesIO()
+    encryptor = FileEncryptor(sink, key, BINDING)
+    encryptor.write(plaintext)
+    real = encryptor.close_padded()
+    return sink.getvalue(), real
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 1000, 1001, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 7])
+def test_padded_round_trip(size: int) -> None:
+    key, plaintext = new_file_key(), os.urandom(size)
+    ciphertext, real = padded(plaintext, key)
+    assert real == size and len(ciphertext) == ciphertext_size(padme(size))
+    sink = io.BytesIO()
+    assert decrypt_file(io.BytesIO(ciphertext), sink, key, BINDING, size) == size
+    assert sink.getvalue() == plaintext
+
+
+def test_padded_files_of_1000_and_1001_bytes_have_equal_size() -> None:
+    key = new_file_key()
+    assert len(padded(bytes(1000), key)[0]) == len(padded(bytes(1001), key)[0])
+
+
+def test_padded_stream_refuses_another_size() -> None:
+    key = new_file_key()
+    ciphertext, size = padded(b"x" * 1000, key)
+    for claimed in (999, 990, 1025, 0):  # (the size itself is authenticated inside the sealed file key)
+        with pytest.raises(DecryptionError):
+            decrypt_file(io.BytesIO(ciphertext), io.BytesIO(), key, BINDING, claimed)

@@ -63,13 +63,13 @@ def test_debug_mode(cli: CliRunner, clean: dict[str, Path], monkeypatch: pytest.
 def test_secret_key_readable_by_others(cli: CliRunner, clean: dict[str, Path]) -> None:
     os.chmod(clean["instance"] / "secret_key", 0o644)
     result = _check(cli, clean)
-    assert result.exit_code == 1 and _problems(result) == {"secret-readable"}
+    assert result.exit_code == 1 and _problems(result) == {"secret-key"} and "chmod 600" in result.output
 
 
 def test_secret_key_too_short(cli: CliRunner, clean: dict[str, Path]) -> None:
     (clean["instance"] / "secret_key").write_text("00" * 16)
     result = _check(cli, clean)
-    assert result.exit_code == 1 and _problems(result) == {"secret-short"}
+    assert result.exit_code == 1 and _problems(result) == {"secret-key"} and "at least 32" in result.output
 
 
 def test_loose_storage_permissions(cli: CliRunner, clean: dict[str, Path]) -> None:

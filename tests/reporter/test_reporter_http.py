@@ -41,7 +41,7 @@ def logged_in_client(client: FlaskClient, lang: str = "nl") -> FlaskClient:
 
 def check_headers(response, *, no_store: bool) -> None:  # type: ignore[no-untyped-def]
     assert response.headers["Content-Security-Policy"] == ISSUE_CSP == CONTENT_SECURITY_POLICY
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Server" not in response.headers
     if no_store:

@@ -60,6 +60,10 @@ def test_login_opens_a_session_whose_key_only_the_cookie_holds(db_session: Sessi
     assert opened is not None and opened.case.id == receipt.case_id
     assert mailbox.resume(db_session, settings, result.session_id + ".AAAA") is None
     assert mailbox.resume(db_session, settings, "garbage") is None
+    # The idle deadline is signed: a cookie with a later deadline is refused.
+    base, deadline, _mac = result.cookie_value.rsplit(".", 2)
+    forged = f"{base}.{int(deadline) + 3600}.{_mac}"
+    assert mailbox.resume(db_session, settings, forged) is None
     mailbox.logout(db_session, result.session_id)
     assert mailbox.resume(db_session, settings, result.cookie_value) is None
 
@@ -69,10 +73,28 @@ def test_idle_sessions_expire_and_are_deleted(db_session: Session, settings, rec
     result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=start,
                            limits=Limits.in_memory())
     later = start + timedelta(minutes=settings.reporter_idle_minutes - 1)
-    assert mailbox.resume(db_session, settings, result.cookie_value, now=later) is not None  # slides
+    resumed = mailbox.resume(db_session, settings, result.cookie_value, now=later)
+    assert resumed is not None  # and the deadline slides, in the new cookie value
     much_later = later + timedelta(minutes=settings.reporter_idle_minutes + 1)
+    assert mailbox.resume(db_session, settings, resumed.cookie_value, now=later + timedelta(minutes=2)) is not None
     assert mailbox.resume(db_session, settings, result.cookie_value, now=much_later) is None
     assert db_session.get(ReporterSession, result.session_id) is None
+
+
+def test_a_mailbox_visit_writes_nothing_finer_than_the_day(app: Flask, db_session: Session, settings,  # type: ignore[no-untyped-def]
+                                                          receipt) -> None:
+    from datetime import datetime
+
+    from app.models import Base
+
+    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase,
+                           limits=Limits.in_memory())
+    assert mailbox.resume(db_session, settings, result.cookie_value) is not None
+    row = db_session.get(ReporterSession, result.session_id)
+    assert row is not None and row.seen_on == utcnow().date()
+    columns = Base.metadata.tables["reporter_session"].columns
+    assert [c.name for c in columns if c.type.python_type in (datetime, date)] == ["seen_on"]
+    assert columns["seen_on"].type.python_type is date
 
 
 def test_backoff_locks_a_mailbox_for_a_growing_time(db_session: Session, settings, receipt, fake_clock) -> None:  # type: ignore[no-untyped-def]

@@ -36,7 +36,7 @@ def test_submit_creates_a_sealed_case_that_the_reporter_can_open(app: Flask, db_
     assert opened.case.received_on == date(2026, 1, 31) and opened.case.category == "fraude"
     assert opened.case.receipt_hash == crypto.receipt_lookup_hash(receipt.receipt_code, settings.receipt_lookup_key)
     attachment = db_session.scalars(select(Attachment).where(Attachment.case_id == receipt.case_id)).one()
-    name, chunks = storage.read_attachment(settings.storage_path, opened, attachment)
+    name, chunks, _ = storage.read_attachment(settings.storage_path, opened, attachment)
     assert name == "bonnetje.pdf" and b"".join(chunks) == b"%PDF-1.4 evidence"
     assert db_session.scalars(select(Milestone.kind).where(Milestone.case_id == receipt.case_id)).all()
 
