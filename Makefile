@@ -11,7 +11,7 @@ export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint fuzz bench browser redis mat2 setup clean
+.PHONY: run test lint fuzz bench browser redis mat2 deploy-tools setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,7 +56,15 @@ mat2:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mat2 bubblewrap; \
 	fi
 
-test: $(STAMP) browser redis mat2 $(AXE)
+# The deploy tests check the shipped configs with the real tools: Debian's nginx, tor and docker-compose.
+# (Installing them does not start them: the tests run their own nginx on free loopback ports.)
+deploy-tools:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/sbin/tor ] || [ ! -x /usr/bin/docker-compose ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx tor docker-compose; \
+	fi
+
+test: $(STAMP) browser redis mat2 deploy-tools $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, url_for
 from werkzeug.wrappers import Response
 
-from app import db, errors, i18n, security
+from app import db, errors, i18n, migrate, security
 from app.config import ROOT, Settings
 from app.extensions import babel, limiter
 from app.services import limits
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
 
     i18n.compile_catalogs()
     db.init_app(app, settings.database_url)
+    migrate.check_schema(db.engine_of(app))
     babel.init_app(app, locale_selector=i18n.current_language)
     limiter.init_app(app)
     limits.init_app(app, limits.make_store(settings.redis_url), settings.limits_key, settings.redis_prefix)
@@ -85,12 +86,13 @@ def _register_language_prefix(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.web import admin, compliance, handler, reporter
+    from app.web import admin, compliance, handler, health, reporter
 
     app.register_blueprint(reporter.bp, url_prefix="/<lang>")
     app.register_blueprint(handler.bp, url_prefix="/<lang>/handler")
     app.register_blueprint(compliance.bp, url_prefix="/<lang>/compliance")
     app.register_blueprint(admin.bp, url_prefix="/<lang>/admin")
+    app.register_blueprint(health.bp)
 
 
 def _quiet_request_logging() -> None:

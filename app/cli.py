@@ -17,9 +17,12 @@ from app.db import session_scope
 
 
 def _app() -> Flask:
-    from app import create_app
+    from app import create_app, migrate
 
-    return create_app()
+    try:
+        return create_app()
+    except migrate.SchemaMismatch as error:
+        raise click.ClickException(str(error)) from error
 
 
 @click.group()
@@ -415,6 +418,90 @@ def channel_policy(channel: str, policy: str) -> None:
         except case_track.TrackRefused as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"channel {channel} now follows {policy}")
+
+
+# --- operations: backup, restore, check (app/services/backup.py, checks.py) --------------------------
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write one archive: database (rows sorted by random id), encrypted attachments, secret, checksums."""
+    from app.db import make_engine
+    from app.services.backup import BackupError, create_backup
+
+    settings = Settings.from_environment()
+    engine = make_engine(settings.database_url)
+    try:
+        summary = create_backup(settings, engine, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        engine.dispose()
+    click.echo(f"backup written to {path}: {summary.rows} row(s), {summary.files} attachment file(s), "
+               f"schema {summary.schema_revision}. It holds the instance secret: keep it as safe as the server.")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore a backup into an empty installation (empty database and storage folder), then migrate."""
+    from app.services.backup import BackupError, restore_backup
+
+    try:
+        summary = restore_backup(Settings.from_environment(), path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored {summary.rows} row(s) and {summary.files} attachment file(s) "
+               f"(schema {summary.schema_revision}, now migrated to the newest)")
+
+
+@main.command("check")
+@click.option("--workers", type=int, default=None, help="gunicorn workers (default: as deploy/gunicorn.conf.py).")
+@click.option("--nginx-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="nginx's main config (default: MELDKLUIS_NGINX_CONFIG, else /etc/nginx/nginx.conf if present).")
+@click.option("--torrc", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tor's config (default: MELDKLUIS_TORRC, else /etc/tor/torrc if present).")
+def check_command(workers: int | None, nginx_config: Path | None, torrc: Path | None) -> None:
+    """Report what would harm a reporter before it does; exit 1 when anything is found (for monitoring)."""
+    import os
+
+    from app.config import default_workers
+    from app.db import make_engine
+    from app.services.checks import Deployment, run_checks
+
+    def located(given: Path | None, variable: str, usual: str) -> Path | None:
+        if given is not None:
+            return given
+        if os.environ.get(variable):
+            return Path(os.environ[variable])
+        return Path(usual) if Path(usual).exists() else None
+
+    from app.config import InstanceError
+
+    try:
+        settings = Settings.from_environment()
+    except InstanceError as error:  # the app refuses to start with this secret key, and says why
+        click.echo(f"PROBLEM secret-key: {error}")
+        sys.exit(1)
+    deployment = Deployment(
+        debug=os.environ.get("FLASK_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"},
+        workers=workers if workers is not None else default_workers(),
+        nginx_config=located(nginx_config, "MELDKLUIS_NGINX_CONFIG", "/etc/nginx/nginx.conf"),
+        torrc=located(torrc, "MELDKLUIS_TORRC", "/etc/tor/torrc"),
+    )
+    engine = make_engine(settings.database_url)
+    try:
+        findings = run_checks(settings, engine, deployment)
+    finally:
+        engine.dispose()
+    for finding in findings:
+        click.echo(f"PROBLEM {finding.code}: {finding.message}")
+    skipped = [name for name, path in (("nginx", deployment.nginx_config), ("tor", deployment.torrc)) if path is None]
+    if skipped:
+        click.echo(f"not checked (no config found): {', '.join(skipped)}")
+    click.echo(f"{len(findings)} problem(s) found" if findings else "no problems found")
+    sys.exit(1 if findings else 0)
 
 
 if __name__ == "__main__":

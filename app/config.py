@@ -34,12 +34,36 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def default_workers() -> int:
+    """gunicorn worker processes: MELDKLUIS_WORKERS, else one per CPU (at least two); SQLite gets one.
+
+    One SQLite file behind several processes makes writers wait on each other's locks, and anything a
+    worker keeps in memory (limits, backoff without Redis) would be counted per process.
+    """
+    configured = os.environ.get("MELDKLUIS_WORKERS", "")
+    if configured:
+        return int(configured)
+    if os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"):
+        return 1
+    return max(2, os.cpu_count() or 1)
+
+
 def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def with_password_from_file(url: str, password_file: str) -> str:
+    """The database URL with the password read from a file (a Compose or systemd secret), never from the env."""
+    if not password_file:
+        return url
+    from sqlalchemy.engine import make_url
+
+    password = Path(password_file).read_text().strip()
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
 MASTER_SECRET_BYTES = 32
@@ -188,7 +212,8 @@ class Settings:
         base_url = os.environ.get("MELDKLUIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
         settings = cls(
             instance_path=instance,
-            database_url=normalize_database_url(database_url),
+            database_url=with_password_from_file(normalize_database_url(database_url),
+                                                 os.environ.get("MELDKLUIS_DATABASE_PASSWORD_FILE", "")),
             storage_path=Path(os.environ.get("MELDKLUIS_STORAGE", instance / "storage")).resolve(),
             master_secret=load_master_secret(instance),
             base_url=base_url,
