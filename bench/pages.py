@@ -85,12 +85,13 @@ def _walk(app, client, lang: str) -> list[PageWeight]:  # type: ignore[no-untype
     page("submit errors", client.post(submit, content_type="multipart/form-data", data={
         "csrf_token": token(submit), "once": once.group(1), "what": "x" * 2000}))
     fields = {"csrf_token": token(submit), "once": once.group(1), "category": "fraude",
-              "what": "Een melding voor de meting. " * 20}
+              "what": "Een melding voor de meting. " * 20,
+              "recipients": re.findall(r'<input checked[^>]* name="recipients" type="checkbox" value="([^"]+)"', form)}
     html = page("receipt", client.post(submit, content_type="multipart/form-data",
                                        data={**fields, "files": [(io.BytesIO(b"evidence"), "bewijs.txt")]}))
     page("already received", client.post(submit, content_type="multipart/form-data", data=fields))
     code, words = RECEIPT.search(html), PASSPHRASE.search(html)
-    assert code and words
+    assert code and words, re.findall(r'class="error[^>]*>([^<]*)', html)
     login = f"/{lang}/brievenbus/inloggen"
     page("login failed", client.post(login, data={"csrf_token": token(login), "receipt_code": code.group(1),
                                                   "passphrase": "wrong"}))
@@ -106,6 +107,19 @@ def _walk(app, client, lang: str) -> list[PageWeight]:  # type: ignore[no-untype
     page("login unsent text", client.post(f"/{lang}/brievenbus/bericht", content_type="multipart/form-data",
                                           data={"csrf_token": mailbox_token, "body": "Een lang antwoord. " * 100}))
     return weights
+
+
+def _add_reader(session, settings) -> None:  # type: ignore[no-untyped-def]
+    """A handler who receives every channel: a report to a channel nobody can read is refused."""
+    from sqlalchemy import select
+
+    from app.models import Channel, ChannelRecipient
+    from app.services import accounts
+
+    user = accounts.create_user(session, "lezer", ["handler"], display_name="Lezer")
+    accounts.activate_user(session, user, "a long enough password 123", settings.handler_kdf)
+    for channel in session.scalars(select(Channel)):
+        session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
 
 
 def run() -> list[PageWeight]:
@@ -125,6 +139,7 @@ def run() -> list[PageWeight]:
         app = create_app(settings)
         with db.session_scope(app) as session:
             ensure_defaults(session)
+            _add_reader(session, settings)
         client = app.test_client()
         weights: list[PageWeight] = []
         for lang in ("nl", "en"):

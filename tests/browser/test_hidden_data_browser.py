@@ -12,7 +12,7 @@ from ..hidden_files import jpeg_with_exif  # noqa: TID252
 pytestmark = pytest.mark.browser
 
 
-def test_photo_cleaned_by_default_and_kept_when_unticked(live_server: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_photo_cleaned_by_default_and_kept_when_unticked(live_server: str, page, tmp_path: Path, reader: str) -> None:  # type: ignore[no-untyped-def]
     photo = tmp_path / "foto.jpg"
     photo.write_bytes(jpeg_with_exif(make="BrowserMake", model="BrowserModel"))
     second = tmp_path / "tweede.jpg"
