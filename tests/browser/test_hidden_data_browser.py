@@ -30,7 +30,8 @@ def test_photo_cleaned_by_default_and_kept_when_unticked(live_server: str, page,
     code = page.locator("#receipt-code").inner_text().strip()
     passphrase = page.locator("#passphrase").inner_text().strip()
 
-    page.get_by_role("link", name="Naar uw brievenbus").click()
+    page.locator("input[name=written]").check()  # the check step before leaving the codes
+    page.locator("form.check-step button").click()
     page.locator("#receipt_code").fill(code)
     page.locator("#passphrase").fill(passphrase)
     page.get_by_role("button", name="Brievenbus openen").click()

@@ -62,7 +62,7 @@ def find_forms(page_path: str, body: str) -> list[Form]:
         attrs = dict(ATTR.findall(attributes))
         if attrs.get("method", "get").lower() != "post":
             continue
-        action = html.unescape(attrs.get("action") or page_path)
+        action = html.unescape(attrs.get("action") or page_path).split("#", 1)[0]  # the fragment only scrolls
         if action.endswith(SKIPPED_ACTIONS):
             continue
         fields = []

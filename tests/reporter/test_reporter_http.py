@@ -164,11 +164,19 @@ def test_login_failures_look_the_same(client: FlaskClient, monkeypatch: pytest.M
 
 def test_unknown_codes_have_their_own_budget_and_change_no_answer(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Unknown receipt codes stop costing a derivation once their budget is used; a real reporter is never refused."""
+    from sqlalchemy import select
+
     import crypto
+    from app.models import Channel, ChannelRecipient
+    from app.services import accounts
 
     app = create_app(replace(settings, login_unknown_limit="3 per minute"))
     with db.session_scope(app) as session:
         ensure_defaults(session)
+        reader = accounts.create_user(session, "lezer", ["handler"], display_name="Lezer")  # reports need a reader
+        accounts.activate_user(session, reader, "a long enough password 123", settings.handler_kdf)
+        session.add_all(ChannelRecipient(channel_id=channel.id, user_id=reader.id)
+                        for channel in session.scalars(select(Channel)))
     calls = [0]
     real = crypto.derive_reporter_keys
 
