@@ -9,6 +9,7 @@ A session keeps the reporter's private key only re-wrapped under a random key th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import itertools
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.config import Settings
-from app.models import Attachment, Case, Message, Participant, ReporterSession, new_id, today, utcnow
+from app.models import Attachment, Case, Channel, Message, Participant, ReporterSession, new_id, today, utcnow
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
@@ -218,10 +219,20 @@ def read_mailbox(session: Session, mailbox: Mailbox, lang: str) -> MailboxView:
         report=cases.read_report(opened),
         identity=cases.read_identity(opened),
         report_files=files.get(None, []),
-        thread=thread,
+        thread=[_in_language(item, case.channel, lang) for item in thread],
     )
     session.commit()
     return view
+
+
+def _in_language(item: ThreadItem, channel: Channel, lang: str) -> ThreadItem:
+    """A handler's acknowledgement sent as the channel's standard text (Dutch or English, unchanged) is shown
+    in the page's language: the reporter's language is never stored, so the handler could not choose it. A
+    text the handler changed is shown as written."""
+    standard = {channel.acknowledgement_nl.strip(), channel.acknowledgement_en.strip()} - {""}
+    if item.kind != "acknowledgement" or item.body.strip() not in standard:
+        return item
+    return dataclasses.replace(item, body=channel.acknowledgement(lang))
 
 
 class MailboxError(ValueError):

@@ -32,6 +32,7 @@ from app.config import Settings
 from app.db import get_session
 from app.extensions import limiter
 from app.forms import BaseForm
+from app.i18n import stored_text
 from app.models import Organisation
 from app.services import mailbox as mailboxes
 from app.services import storage, submission
@@ -153,9 +154,11 @@ class SubmitForm(BaseForm):
 
 class LoginForm(BaseForm):
     receipt_code = StringField(_l("Receipt code"), validators=[Length(max=64)],
-                               render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+                               render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                          "dir": "ltr"})
     passphrase = StringField(_l("Passphrase"), validators=[Length(max=1024)],
-                             render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+                             render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false",
+                                         "dir": "ltr"})
     # A text typed in the mailbox whose sending found the session ended: carried through the login (only in
     # the page and the form, never stored) and put back in its box afterwards.
     unsent = TextAreaField(_l("Your text that was not sent"), render_kw={"rows": 6})
@@ -262,7 +265,7 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
                    files_lost: bool = False, once: str = "", status: int = 200) -> tuple[str, int]:
     lang = g.get("lang", "nl")
     channel = found.channel
-    form.category.choices = [SelectChoice(c["slug"], c["en" if lang == "en" else "nl"]) for c in channel.categories]
+    form.category.choices = [SelectChoice(c["slug"], stored_text(c["nl"], c["en"], lang)) for c in channel.categories]
     recipients = found.recipient_choices()
     form.recipients.choices = [SelectChoice(r.user_id, r.display_name) for r in recipients]
     if request.method == "GET":
