@@ -78,18 +78,22 @@ def stored_text(dutch: str, english: str, lang: str | None = None) -> str:
 def language_links() -> list[tuple[str, str, str | None]]:
     """(code, name, url or None for the current one) for the language switch of the page being shown.
 
-    Only GET pages get a link: a form's result page cannot be re-requested in another language. Staff pages
-    list only the staff languages.
+    A page shown after a form was sent links to the same address's GET page (or the language's start page
+    when the address has none), which base.html opens in a new window so the page itself is not lost. Staff
+    pages list only the staff languages.
     """
     current = current_language()
     rule = request.url_rule if has_request_context() else None
-    switchable = rule is not None and "lang" in rule.arguments and request.method == "GET"
+    switchable = rule is not None and "lang" in rule.arguments and request.endpoint is not None
     staff = has_request_context() and is_staff_endpoint(request.endpoint)
     links: list[tuple[str, str, str | None]] = []
     for code in STAFF_LANGUAGES if staff else LANGUAGES:
         url = None
-        if code != current and switchable and request.endpoint:
-            url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+        if code != current and switchable and rule is not None and request.endpoint:
+            if "GET" in (rule.methods or ()):
+                url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+            else:
+                url = f"{request.script_root}/{code}/"
         links.append((code, LANGUAGE_NAMES[code], url))
     return links
 

@@ -1,8 +1,9 @@
 """Weight of every reporter page: HTML + CSS bytes and request count; each must stay under 30 KB.
 
 Runs the app in-process (Flask test client) on a temporary SQLite instance with the test KDF, walks the
-reporter flow (start, route map, channel choice, submit form, receipt, mailbox login, mailbox) and prints
-a table. Exits non-zero if any page is over budget or loads anything but its HTML and local resources.
+reporter flow in Dutch and English (every GET page and every page shown after a POST: form errors, receipt,
+already received, failed login, mailbox, its errors, the identity confirmation, the login that returns an unsent
+text) and prints a table. Exits non-zero if any page is over budget or loads anything but its HTML and local resources.
 
     .venv/bin/python bench/pages.py
 """
@@ -21,6 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 BUDGET_BYTES = 30 * 1024
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+ONCE = re.compile(r'name="once" value="([^"]+)"')
+RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
+PASSPHRASE = re.compile(r'id="passphrase"[^>]*>([^<]+)<')
 RESOURCE = re.compile(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"|<img[^>]+src="([^"]+)"|<script[^>]+src="([^"]+)"')
 
 
@@ -48,6 +52,62 @@ def weigh(client, name: str, html: bytes) -> PageWeight:  # type: ignore[no-unty
     return PageWeight(name, len(html), extra, 1 + len(resources), external)
 
 
+def _walk(app, client, lang: str) -> list[PageWeight]:  # type: ignore[no-untyped-def]
+    """Every reporter page in `lang`, GET pages and the pages shown after a POST."""
+    from sqlalchemy import delete
+
+    from app import db
+    from app.models import ReporterSession
+
+    weights: list[PageWeight] = []
+
+    def page(name: str, response) -> str:  # type: ignore[no-untyped-def]
+        weights.append(weigh(client, f"{lang} {name}", response.data))
+        return str(response.get_data(as_text=True))
+
+    def token(path: str) -> str:
+        found = TOKEN.search(client.get(path).get_data(as_text=True))
+        assert found, path
+        return found.group(1)
+
+    for name, path in [("start", "/"), ("route map", "/routekaart"), ("choose channel", "/melden"),
+                       ("submit misstand", "/melden/misstand"), ("submit integriteit", "/melden/integriteit"),
+                       ("submit omgangsv.", "/melden/omgangsvormen"),
+                       ("submit vertrouw.", "/melden/vertrouwenspersoon"), ("mailbox login", "/brievenbus/inloggen"),
+                       ("not found", "/no-such-page")]:
+        response = client.get(f"/{lang}{path}")
+        assert response.status_code in (200, 404), path
+        page(name, response)
+    submit = f"/{lang}/melden/misstand"
+    form = client.get(submit).get_data(as_text=True)
+    once = ONCE.search(form)
+    assert once
+    page("submit errors", client.post(submit, content_type="multipart/form-data", data={
+        "csrf_token": token(submit), "once": once.group(1), "what": "x" * 2000}))
+    fields = {"csrf_token": token(submit), "once": once.group(1), "category": "fraude",
+              "what": "Een melding voor de meting. " * 20}
+    html = page("receipt", client.post(submit, content_type="multipart/form-data",
+                                       data={**fields, "files": [(io.BytesIO(b"evidence"), "bewijs.txt")]}))
+    page("already received", client.post(submit, content_type="multipart/form-data", data=fields))
+    code, words = RECEIPT.search(html), PASSPHRASE.search(html)
+    assert code and words
+    login = f"/{lang}/brievenbus/inloggen"
+    page("login failed", client.post(login, data={"csrf_token": token(login), "receipt_code": code.group(1),
+                                                  "passphrase": "wrong"}))
+    client.post(login, data={"csrf_token": token(login), "receipt_code": code.group(1), "passphrase": words.group(1)})
+    page("mailbox", client.get(f"/{lang}/brievenbus"))
+    mailbox_token = token(f"/{lang}/brievenbus")
+    page("mailbox errors", client.post(f"/{lang}/brievenbus/bericht", content_type="multipart/form-data",
+                                       data={"csrf_token": mailbox_token, "body": ""}))
+    page("identity confirm", client.post(f"/{lang}/brievenbus/identiteit",
+                                         data={"csrf_token": mailbox_token, "identity": "Jan Jansen"}))
+    with db.session_scope(app) as session:
+        session.execute(delete(ReporterSession))
+    page("login unsent text", client.post(f"/{lang}/brievenbus/bericht", content_type="multipart/form-data",
+                                          data={"csrf_token": mailbox_token, "body": "Een lang antwoord. " * 100}))
+    return weights
+
+
 def run() -> list[PageWeight]:
     os.environ.pop("DATABASE_URL", None)
     from app import create_app, db, migrate
@@ -67,39 +127,17 @@ def run() -> list[PageWeight]:
             ensure_defaults(session)
         client = app.test_client()
         weights: list[PageWeight] = []
-        for name, path in [("start", "/nl/"), ("route map", "/nl/routekaart"), ("choose channel", "/nl/melden"),
-                           ("submit form", "/nl/melden/misstand"), ("mailbox login", "/nl/brievenbus/inloggen")]:
-            response = client.get(path)
-            assert response.status_code == 200, path
-            weights.append(weigh(client, name, response.data))
-        form = client.get("/nl/melden/misstand").get_data(as_text=True)
-        token = TOKEN.search(form)
-        assert token
-        receipt = client.post("/nl/melden/misstand", content_type="multipart/form-data", data={
-            "csrf_token": token.group(1), "category": "fraude", "what": "Een melding voor de meting. " * 20,
-            "files": [(io.BytesIO(b"evidence"), "bewijs.txt")]})
-        assert receipt.status_code == 200
-        weights.append(weigh(client, "receipt", receipt.data))
-        html = receipt.get_data(as_text=True)
-        code = re.search(r'id="receipt-code">([^<]+)<', html)
-        words = re.search(r'id="passphrase">([^<]+)<', html)
-        assert code and words
-        login_token = TOKEN.search(client.get("/nl/brievenbus/inloggen").get_data(as_text=True))
-        assert login_token
-        client.post("/nl/brievenbus/inloggen", data={"csrf_token": login_token.group(1),
-                                                     "receipt_code": code.group(1), "passphrase": words.group(1)})
-        mailbox = client.get("/nl/brievenbus")
-        assert mailbox.status_code == 200
-        weights.append(weigh(client, "mailbox", mailbox.data))
+        for lang in ("nl", "en"):
+            weights.extend(_walk(app, client, lang))
         db.engine_of(app).dispose()
         return weights
 
 
 def main() -> int:
     weights = run()
-    print(f"{'page':<16} {'HTML B':>8} {'CSS B':>8} {'total B':>8} {'requests':>9}  under 30 KB")
+    print(f"{'page':<22} {'HTML B':>8} {'CSS B':>8} {'total B':>8} {'requests':>9}  under 30 KB")
     for w in weights:
-        print(f"{w.name:<16} {w.html_bytes:>8} {w.css_bytes:>8} {w.total:>8} {w.requests:>9}  "
+        print(f"{w.name:<22} {w.html_bytes:>8} {w.css_bytes:>8} {w.total:>8} {w.requests:>9}  "
               f"{'yes' if w.ok else 'NO'}")
     return 0 if all(w.ok for w in weights) else 1
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import crypto
 from app.config import Settings
-from app.models import Attachment, Case, Channel, Message, Participant, ReporterSession, new_id, today, utcnow
+from app.models import Attachment, Case, Channel, Message, Participant, ReporterSession, User, new_id, today, utcnow
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
@@ -313,16 +313,31 @@ def request_meeting(session: Session, settings: Settings, mailbox: Mailbox, way:
 IDENTITY_DISCLOSED_TEXT = _l("I have chosen to share who I am. You find it with the report, marked as identity.")
 
 
-def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, identity: str,
-                      *, day: date | None = None) -> None:
-    """Seal the identity the reporter chose to give; the thread only says that it happened."""
-    day = day or today()
+def check_identity(settings: Settings, identity: str) -> str:
+    """The identity text as it would be sealed, or MailboxError (empty, too long): checked before the
+    confirmation page as well as when it is shared."""
     identity = identity.strip()
     if not identity:
         raise MailboxError({"identity": [str(_l("Write your name and how we can reach you."))]})
     if len(identity) > settings.max_text_chars:
         raise MailboxError({"identity": [str(_l("This text is too long: at most %(n)s characters, you wrote %(m)s.",
                                                 n=settings.max_text_chars, m=len(identity)))]})
+    return identity
+
+
+def case_readers(session: Session, mailbox: Mailbox) -> list[str]:
+    """The names of the handlers who hold the case's key: who would read an identity shared now."""
+    name = func.coalesce(User.display_name, User.username)
+    return list(session.scalars(
+        select(name).join(Participant, Participant.user_id == User.id)
+        .where(Participant.case_id == mailbox.case.id).order_by(name)))
+
+
+def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, identity: str,
+                      *, day: date | None = None) -> None:
+    """Seal the identity the reporter chose to give; the thread only says that it happened."""
+    day = day or today()
+    identity = check_identity(settings, identity)
     cases.set_identity(mailbox.opened, identity)
     cases.add_message(session, mailbox.opened, author_kind="reporter", body=str(IDENTITY_DISCLOSED_TEXT), day=day,
                       kind="identity_disclosed")

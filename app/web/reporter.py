@@ -111,6 +111,10 @@ GLOSSARY: tuple[tuple[object, str, object], ...] = (
 )
 FORM_NOT_VERIFIED = _l("This form could not be verified. Everything you typed is still here: please press Send "
                        "again.")
+MAILBOX_FORM_NOT_VERIFIED = _l("This form could not be verified, so nothing was stored. Your text is still in "
+                               "its box: please send it again.")
+BUSY = _l("Many reports are arriving at this moment. Nothing was stored. Everything you typed is still here: "
+          "please press Send again in a few minutes.")
 STORAGE_FAILED = _l("Your report could not be stored because of a problem on our side. Nothing was saved. "
                     "Everything you typed is still here: please press Send again in a few minutes.")
 STATUS_LABELS = {
@@ -339,7 +343,7 @@ def submit(slug: str) -> tuple[str, int]:
     except submission.AlreadyReceived:
         return render_template("reporter/already_received.html", channel=channel), 200
     except submission.KdfBusy:
-        abort(429)
+        return _render_submit(found, form, general=[str(BUSY)], files_lost=bool(parsed.files), once=once, status=503)
     except OSError:
         # The files could not be written (disk full, storage gone): nothing was committed (finish_report rolled
         # back and removed its files); the form comes back with every word the reporter typed.
@@ -452,6 +456,12 @@ def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | No
     ), status
 
 
+def _mailbox_form_not_verified(**forms: object) -> tuple[str, int]:
+    """A mailbox form whose token does not fit this session (an old tab, a login since): shown again with its
+    text and a fresh token; nothing was stored."""
+    return _render_mailbox(general=[str(MAILBOX_FORM_NOT_VERIFIED)], status=400, **forms)  # type: ignore[arg-type]
+
+
 @bp.get("/brievenbus")
 def mailbox() -> tuple[str, int]:
     return _render_mailbox()
@@ -462,7 +472,9 @@ def reply() -> Response | tuple[str, int]:
     settings = _settings()
     parsed = _parse_with_files(lambda: storage.begin_attachment(settings.storage_path, g.mailbox.opened))
     form = ReplyForm(formdata=parsed.fields)
-    _require_csrf(form, parsed)
+    if not _csrf_valid(form):
+        parsed.discard_files()
+        return _mailbox_form_not_verified(reply=form, files_lost=True)
     if parsed.errors:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
@@ -479,7 +491,8 @@ def reply() -> Response | tuple[str, int]:
 @bp.post("/brievenbus/gesprek")
 def meeting() -> Response | tuple[str, int]:
     form = MeetingForm()
-    _require_csrf(form)
+    if not _csrf_valid(form):
+        return _mailbox_form_not_verified(meeting=form)
     try:
         mailboxes.request_meeting(get_session(), _settings(), g.mailbox, form.way.data or "", form.note.data or "")
     except mailboxes.MailboxError as error:
@@ -490,10 +503,20 @@ def meeting() -> Response | tuple[str, int]:
 
 @bp.post("/brievenbus/identiteit")
 def identity() -> Response | tuple[str, int]:
+    """Sharing one's identity cannot be undone: the first post shows who will read it and asks to confirm
+    ("share"); "edit" puts the text back in its box."""
     form = IdentityForm()
-    _require_csrf(form)
+    if not _csrf_valid(form):
+        return _mailbox_form_not_verified(identity=form)
+    step = request.form.get("step", "")
     try:
-        mailboxes.disclose_identity(get_session(), _settings(), g.mailbox, form.identity.data or "")
+        text = mailboxes.check_identity(_settings(), form.identity.data or "")
+        if step == "edit":
+            return _render_mailbox(identity=form)
+        if step != "share":
+            return render_template("reporter/identity_confirm.html", form=form, identity_text=text,
+                                   readers=mailboxes.case_readers(get_session(), g.mailbox)), 200
+        mailboxes.disclose_identity(get_session(), _settings(), g.mailbox, text)
     except mailboxes.MailboxError as error:
         general = _attach_errors(form, error.errors)
         return _render_mailbox(identity=form, general=general, status=400)

@@ -152,3 +152,34 @@ def test_the_route_map_questions_each_lead_to_one_channel(live_server: str, page
     if lang == "en":
         assert page.locator("dt span[lang=nl]", has_text="vertrouwenspersoon").count() == 1
         assert page.locator("strong[lang=nl]", has_text="Huis voor Klokkenluiders").count() == 1
+
+
+def test_sharing_identity_goes_through_a_confirmation_that_says_who_reads_it(app: Flask, live_server: str,  # type: ignore[no-untyped-def]
+                                                                             page) -> None:
+    from app.models import Channel, ChannelRecipient
+    from app.services import accounts
+
+    with app.test_request_context(), db.session_scope(app) as session:
+        user = accounts.create_user(session, "anna", ["handler"], display_name="Anna de Vries")
+        accounts.activate_user(session, user, "a long enough password 123", app.config["MELDKLUIS"].handler_kdf)
+        channel = session.scalar(select(Channel).where(Channel.slug == "misstand"))
+        assert channel is not None
+        session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
+    receipt = _report(app)
+    _login(page, live_server, "en", receipt)
+    page.locator("#identity").fill("Jan Jansen, 06-12345678")
+    page.get_by_role("button", name="Share my identity").click()
+
+    page.get_by_role("heading", level=1, name="Share your identity?").wait_for()
+    main = page.locator("main").inner_text()
+    assert "Anna de Vries" in main and "You cannot take this back." in main and "Jan Jansen, 06-12345678" in main
+    with db.session_scope(app) as session:
+        assert session.get(Case, receipt.case_id).identity_sealed is None  # nothing shared yet
+
+    page.get_by_role("button", name="No, go back to my mailbox").click()
+    assert page.locator("#identity").input_value().strip() == "Jan Jansen, 06-12345678"
+    page.get_by_role("button", name="Share my identity").click()
+    page.get_by_role("button", name="Yes, share my identity").click()
+    page.get_by_text("Your identity has been shared with the handlers.").wait_for()
+    with db.session_scope(app) as session:
+        assert session.get(Case, receipt.case_id).identity_sealed is not None

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from app import db
 from app.models import Attachment, Case, Message, ReporterSession
-from app.services import storage
+from app.services import storage, submission
 from app.services.submission import new_submission_token
 
 from .conftest import (
@@ -108,3 +108,43 @@ def test_a_mailbox_post_after_the_session_ended_shows_the_text_and_stores_nothin
     assert back.status_code == 200 and "Set-Cookie" in back.headers
     assert re.search(f'<textarea[^>]* id="{field}" name="{field}"[^>]*>\r\n{re.escape(text)}</textarea>', page)
     assert count_rows(app, Message) == messages  # shown back, not sent
+
+
+def test_a_busy_key_derivation_keeps_the_text(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy(*args: object) -> None:
+        raise submission.KdfBusy()
+
+    monkeypatch.setattr(submission, "derive_reporter_keys", busy)
+    response = submit_via_http(client, "en", what="Typed while the server was busy.")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and "Typed while the server was busy." in html and "Nothing was stored" in html
+    assert count_rows(app, Case) == 0
+
+
+def test_a_mailbox_form_from_an_old_session_keeps_its_text(app: Flask, client: FlaskClient) -> None:
+    code, words = credentials(submit_via_http(client).get_data(as_text=True))
+    assert log_in(client, code, words).status_code == 303
+    old_token = csrf_token(client, "/nl/brievenbus")
+    assert log_in(client, code, words).status_code == 303  # logged in again (another tab): a new session
+    messages = count_rows(app, Message)
+    response = client.post("/nl/brievenbus/bericht", data={"csrf_token": old_token, "body": "Niet kwijtraken."},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "niets opgeslagen" in html
+    assert re.search(r'<textarea[^>]* id="body" name="body"[^>]*>\r\nNiet kwijtraken.</textarea>', html)
+    assert count_rows(app, Message) == messages
+
+
+def test_mailbox_errors_are_listed_at_the_top_and_tied_to_their_fields(app: Flask, client: FlaskClient) -> None:
+    code, words = credentials(submit_via_http(client, "en").get_data(as_text=True))
+    assert log_in(client, code, words, "en").status_code == 303
+    token = csrf_token(client, "/en/brievenbus")
+    html = client.post("/en/brievenbus/gesprek", data={"csrf_token": token, "note": "mornings"}).get_data(as_text=True)
+    summary = html.index('class="error-summary"')
+    assert summary < html.index('id="way-error"') < html.index('id="way-0"')
+    assert '<a href="#way-0">' in html[summary:html.index("</div>", summary)]
+    assert 'aria-describedby="way-error"' in html and 'aria-invalid="true"' in html
+    assert "mornings" in html  # the note stays
+    html = client.post("/en/brievenbus/bericht", data={"csrf_token": token, "body": " "},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert '<a href="#body">' in html and 'aria-describedby="body-error body-hint"' in html
