@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.config import Settings
-from app.models import Attachment, Case, Channel, Message, Participant, ReporterSession, User, new_id, today, utcnow
+from app.models import Attachment, Case, Message, Participant, ReporterSession, User, new_id, today, utcnow
+from app.models.channel import Channel
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
 from app.services.session_cookie import parse_session_cookie, session_cookie_value

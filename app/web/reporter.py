@@ -165,22 +165,23 @@ class LoginForm(BaseForm):
                                          "dir": "ltr"})
     # A text typed in the mailbox whose sending found the session ended: carried through the login (only in
     # the page and the form, never stored) and put back in its box afterwards.
-    unsent = TextAreaField(_l("Your text that was not sent"), render_kw={"rows": 6})
+    unsent = TextAreaField(_l("Your text that was not sent"), render_kw={"rows": 6, "dir": "auto"})
     unsent_kind = HiddenField()
 
 
 class ReplyForm(BaseForm):
-    body = TextAreaField(_l("Your message"))
+    body = TextAreaField(_l("Your message"), render_kw={"dir": "auto"})
 
 
 class MeetingForm(BaseForm):
     way = RadioField(_l("How would you like to talk?"), choices=[
         SelectChoice("in_person", _l("In person")), SelectChoice("phone", _l("By phone"))], validate_choice=False)
-    note = TextAreaField(_l("When suits you, or anything else we should know (optional)"), render_kw={"rows": 2})
+    note = TextAreaField(_l("When suits you, or anything else we should know (optional)"),
+                         render_kw={"rows": 2, "dir": "auto"})
 
 
 class IdentityForm(BaseForm):
-    identity = TextAreaField(_l("Your name and how to reach you"), render_kw={"rows": 2})
+    identity = TextAreaField(_l("Your name and how to reach you"), render_kw={"rows": 2, "dir": "auto"})
 
 
 class LogoutForm(BaseForm):
