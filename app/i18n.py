@@ -58,6 +58,12 @@ def _translations(lang: str) -> NullTranslations:
     return Translations.load(str(COMPILED_DIR), [lang])
 
 
+def msgid(text: str) -> str:
+    """Mark `text` as a msgid (extracted like `_`), to be translated with `translate` into a language the code
+    chooses rather than the page's."""
+    return text
+
+
 def translate(text: str, lang: str) -> str:
     """`text` (an English msgid) in `lang`, or `text` itself when the catalogue does not have it."""
     return text if lang == "en" or not text else _translations(lang).gettext(text)

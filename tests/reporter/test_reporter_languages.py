@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from app.i18n import LANGUAGE_NAMES, LANGUAGES
+from app.i18n import LANGUAGE_NAMES, LANGUAGES, translate
 from app.models import Channel, today
 from app.services import cases, mailbox, submission
 from crypto.reporter import passphrase_word_count, wordlist
@@ -202,3 +202,16 @@ def test_no_reporter_page_shows_a_sentence_left_in_english(client: FlaskClient, 
 def test_the_english_check_sees_an_english_page(client: FlaskClient, db_session: Session) -> None:
     text = _visible_text(client.get("/en/routekaart").get_data(as_text=True))
     assert sum(sentence in text for sentence in _english_sentences(db_session)) > 5
+
+
+def test_the_system_sentences_are_stored_in_dutch_and_read_in_the_page_language(db_session: Session, settings,  # type: ignore[no-untyped-def]
+                                                                                reports) -> None:
+    box = _opened(db_session, settings, reports["pl"])
+    mailbox.request_meeting(db_session, settings, box, "phone", "Po 17:00.")
+    stored = cases.read_thread(db_session, box.opened)[0].body
+    dutch = translate(mailbox.MEETING_TEXTS["phone"], "nl")
+    assert stored == f"{dutch}\n\nPo 17:00." and dutch != mailbox.MEETING_TEXTS["phone"]  # not the page's Polish
+    shown = {lang: mailbox.read_mailbox(db_session, box, lang).thread[0].body for lang in LANGUAGES}
+    assert shown["pl"] == "Chciałbym/chciałabym porozmawiać przez telefon.\n\nPo 17:00."
+    assert shown["en"] == "I would like to talk by phone.\n\nPo 17:00." and shown["nl"] == stored
+    assert len(set(shown.values())) == len(LANGUAGES)
