@@ -11,7 +11,7 @@ export MELDKLUIS_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint bench browser setup clean
+.PHONY: run test lint fuzz bench browser redis setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,12 +42,24 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $(AXE)
 
-test: $(STAMP) browser $(AXE)
+# The limits tests start their own Redis (no persistence) on a free loopback port: only the binary is needed.
+redis:
+	@if [ ! -x /usr/bin/redis-server ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; \
+	fi
+
+test: $(STAMP) browser redis $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app crypto tests bench
 	$(BIN)/mypy --strict crypto
+	$(BIN)/bandit -q -c pyproject.toml -r app crypto
+
+# A long hypothesis run over every form of every audience (make test runs a short one).
+fuzz: $(STAMP)
+	MELDKLUIS_FUZZ_RANDOM=1 MELDKLUIS_FUZZ_EXAMPLES=$${MELDKLUIS_FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -q tests/handler/test_fuzz_forms.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/pages.py

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from app import db, errors, i18n, security
 from app.config import ROOT, Settings
 from app.extensions import babel, limiter
+from app.services import limits
 
 
 def create_app(settings: Settings | None = None, **config: Any) -> Flask:
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LANGUAGE,
         BABEL_TRANSLATION_DIRECTORIES=str(i18n.COMPILED_DIR),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_KEY_PREFIX=settings.redis_prefix,
+        RATELIMIT_SWALLOW_ERRORS=True,  # like app/services/limits.py: an unreachable Redis fails open
         RATELIMIT_ENABLED=True,
         WTF_CSRF_ENABLED=True,
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -50,14 +53,11 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     db.init_app(app, settings.database_url)
     babel.init_app(app, locale_selector=i18n.current_language)
     limiter.init_app(app)
-    security.init_app(app, settings.onion_address)
+    limits.init_app(app, limits.make_store(settings.redis_url), settings.limits_key, settings.redis_prefix)
+    security.init_app(app, settings.onion_address, settings.base_url)
     errors.init_app(app)
     _register_language_prefix(app)
     _register_blueprints(app)
-
-    from app.services.mailbox import THROTTLE_EXTENSION, MailboxThrottle
-
-    app.extensions[THROTTLE_EXTENSION] = MailboxThrottle()
     return app
 
 

@@ -207,6 +207,22 @@ def user_export_key(username: str, out_file: Path) -> None:
 # --- clock: deadlines, retention, legal hold (app/services/clock.py, reminders.py, retention.py) ---------
 
 
+@main.command("maintenance")
+def maintenance_command() -> None:
+    """Reorder reporter-written tables by random id and set stored file times to the day (nightly: purge, gc,
+    maintenance, backup)."""
+    from app.services.maintenance import reorder_reporter_tables, settle_stored_files
+
+    app = _app()
+    settings: Settings = app.config["MELDKLUIS"]
+    with session_scope(app) as session:
+        tables = reorder_reporter_tables(session)
+        files = settle_stored_files(session, settings.storage_path)
+    click.echo(f"{len(tables)} table(s) rewritten in random-id order" if tables
+               else "tables: nothing to do (SQLite keeps them in random-id order: WITHOUT ROWID)")
+    click.echo(f"{files} stored file(s) dated to the day")
+
+
 @main.command("deadlines")
 @click.option("--days", default=7, show_default=True, type=click.IntRange(0, 366),
               help="List open milestones due within this many days (and every overdue one).")
@@ -247,12 +263,25 @@ def purge_command(dry_run: bool) -> None:
     with app.app_context(), session_scope(app) as session:
         purged = retention.purge(session, settings.storage_path, clock.today(), dry_run=dry_run)
         if not dry_run:
-            mailbox.delete_expired_sessions(session, utcnow())
+            mailbox.delete_expired_sessions(session, settings, utcnow())
     verb = "would purge" if dry_run else "purged"
     for candidate in purged:
         click.echo(f"{verb} {candidate.reference} (closed {candidate.closed_on.isoformat()}, "
                    f"retention ended {candidate.purge_after.isoformat()})")
     click.echo(f"{len(purged)} case(s) {verb}.")
+
+
+@main.command("gc")
+def gc_command() -> None:
+    """Nightly: remove ciphertext files without a row (older than the longest upload) and expired staff sessions."""
+    from app.models import utcnow
+    from app.services import sweep
+
+    app = _app()
+    with app.test_request_context(), session_scope(app) as session:
+        result = sweep.sweep(session, app.config["MELDKLUIS"], utcnow())
+    click.echo(f"removed {result.orphan_files} file(s) without a row ({result.kept_young_files} younger kept), "
+               f"{result.staff_sessions} expired staff session(s).")
 
 
 @main.command("legal-hold")

@@ -1,12 +1,13 @@
 """Typed settings, read once from the environment and the instance folder.
 
 Every setting has a documented default (README.md, "Configuration"). The master secret lives in
-``instance/secret_key`` (mode 0600, created on first start); the Flask secret key and the receipt
+``instance/secret_key`` (mode 0600, created on first start; a short key or a loose mode stops the start); the Flask secret key and the receipt
 lookup key are derived from it, so one file is all an operator has to protect and back up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crypto.params import HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
+from crypto.params import HANDLER_KDF, TEST_KDF, KdfParams
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,15 +40,70 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+MASTER_SECRET_BYTES = 32
+
+
+class InstanceError(RuntimeError):
+    """The instance folder or its secret is unsafe to run with; the message says what to fix."""
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` (mode 0700), or tighten an existing one that others could read."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
 def load_master_secret(instance_path: Path) -> bytes:
-    """Read the instance's master secret, creating it (mode 0600) on first start."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    """Read the instance's master secret, creating it (mode 0600) on first start.
+
+    Refuses a key that is short, not hex, or readable by group or others: every derived key (Flask session,
+    CSRF, receipt lookup) would be guessable or public. Creation is atomic: the key is written to a private
+    temporary file and linked into place, so two workers starting at once end up with one and the same key.
+    """
+    private_folder(instance_path)
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_secret(key_file)
+    mode = key_file.stat().st_mode
+    if mode & 0o077:
+        raise InstanceError(f"{key_file} may be read by others (mode {mode & 0o777:o}); run: chmod 600 {key_file}")
+    try:
+        secret = bytes.fromhex(key_file.read_text().strip())
+    except ValueError:
+        secret = b""
+    if len(secret) < MASTER_SECRET_BYTES:
+        raise InstanceError(f"{key_file} must hold at least {MASTER_SECRET_BYTES} random bytes as hex; "
+                            "remove the file to have a new one made (existing receipt codes then stop working)")
+    return secret
+
+
+def _create_secret(key_file: Path) -> None:
+    temporary = key_file.with_name(f".{key_file.name}.{secrets.token_hex(8)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return bytes.fromhex(key_file.read_text().strip())
+            handle.write(secrets.token_hex(MASTER_SECRET_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+        # link() never replaces: if another process was first, its key stays and this one is dropped.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, key_file)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def private_sqlite_file(database_url: str) -> None:
+    """Create the SQLite database file with mode 0600 before SQLite would create it world-readable."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or database_url[len(prefix):] in ("", ":memory:"):
+        return
+    path = Path(database_url[len(prefix):].split("?", 1)[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def derive_subkey(master: bytes, purpose: str) -> bytes:
@@ -66,13 +122,11 @@ class Settings:
     max_file_bytes: int = 500 * 1024 * 1024
     max_files: int = 10
     max_text_chars: int = 20_000
-    reporter_kdf: KdfParams = REPORTER_KDF
     handler_kdf: KdfParams = HANDLER_KDF
-    kdf_concurrency: int = 2
     reporter_idle_minutes: int = 15
     handler_idle_minutes: int = 30
-    ratelimit_storage_uri: str = "memory://"
-    ratelimit_mailbox_login: str = "30 per minute"
+    handler_session_max_hours: int = 12
+    upload_grace_hours: int = 24
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "meldkluis@localhost"
@@ -83,6 +137,14 @@ class Settings:
     timezone: str = "Europe/Amsterdam"
     secure_cookies: bool = False
     testing: bool = False
+    # Abuse limits (app/services/limits.py; README "Limits").
+    redis_url: str = ""
+    redis_prefix: str = "meldkluis:"
+    login_unknown_limit: str = "60 per minute"
+    staff_login_limit: str = "30 per minute"
+    staff_kdf_concurrency: int = 1
+    submit_limit: str = "60 per 10 minutes"
+    storage_reserve_bytes: int = 1024 * 1024 * 1024
 
     @property
     def flask_secret_key(self) -> bytes:
@@ -93,8 +155,21 @@ class Settings:
         return derive_subkey(self.master_secret, "receipt-lookup")
 
     @property
+    def mailbox_cookie_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "mailbox-cookie")
+
+    @property
     def csrf_key(self) -> bytes:
         return derive_subkey(self.master_secret, "csrf")
+
+    @property
+    def limits_key(self) -> bytes:
+        return derive_subkey(self.master_secret, "limits")
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        """Flask-Limiter keeps its counters in the same Redis as the other limits (or in memory)."""
+        return self.redis_url or "memory://"
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> Settings:
@@ -111,12 +186,11 @@ class Settings:
             onion_address=os.environ.get("MELDKLUIS_ONION_ADDRESS", ""),
             max_file_bytes=_env_int("MELDKLUIS_MAX_FILE_MB", 500) * 1024 * 1024,
             max_files=_env_int("MELDKLUIS_MAX_FILES", 10),
-            reporter_kdf=TEST_KDF if kdf_profile == "test" else REPORTER_KDF,
             handler_kdf=TEST_KDF if kdf_profile == "test" else HANDLER_KDF,
-            kdf_concurrency=_env_int("MELDKLUIS_KDF_CONCURRENCY", 2),
             reporter_idle_minutes=_env_int("MELDKLUIS_REPORTER_IDLE_MINUTES", 15),
             handler_idle_minutes=_env_int("MELDKLUIS_HANDLER_IDLE_MINUTES", 30),
-            ratelimit_storage_uri=os.environ.get("MELDKLUIS_RATELIMIT_STORAGE", "memory://"),
+            handler_session_max_hours=_env_int("MELDKLUIS_HANDLER_SESSION_HOURS", 12),
+            upload_grace_hours=_env_int("MELDKLUIS_UPLOAD_GRACE_HOURS", 24),
             smtp_host=os.environ.get("MELDKLUIS_SMTP_HOST", ""),
             smtp_port=_env_int("MELDKLUIS_SMTP_PORT", 25),
             smtp_from=os.environ.get("MELDKLUIS_SMTP_FROM", "meldkluis@localhost"),
@@ -127,5 +201,12 @@ class Settings:
                 t.strip() for t in os.environ.get("MELDKLUIS_NOTIFY_TIMES", "08:00,16:00").split(",") if t.strip()
             ),
             secure_cookies=_env_bool("MELDKLUIS_SECURE_COOKIES", base_url.startswith("https://")),
+            redis_url=os.environ.get("MELDKLUIS_REDIS_URL", ""),
+            redis_prefix=os.environ.get("MELDKLUIS_REDIS_PREFIX", "meldkluis:"),
+            login_unknown_limit=os.environ.get("MELDKLUIS_LOGIN_UNKNOWN_LIMIT", "60 per minute"),
+            staff_login_limit=os.environ.get("MELDKLUIS_STAFF_LOGIN_LIMIT", "30 per minute"),
+            staff_kdf_concurrency=_env_int("MELDKLUIS_STAFF_KDF_CONCURRENCY", 1),
+            submit_limit=os.environ.get("MELDKLUIS_SUBMIT_LIMIT", "60 per 10 minutes"),
+            storage_reserve_bytes=_env_int("MELDKLUIS_STORAGE_RESERVE_MB", 1024) * 1024 * 1024,
         )
         return replace(settings, **overrides) if overrides else settings

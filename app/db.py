@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,11 +10,14 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.config import private_sqlite_file
+
 _EXTENSION = "meldkluis.db"
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -70,6 +74,14 @@ def session_scope(app: Flask) -> Iterator[Session]:
 
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.rollback()
         session.close()
+    except Exception as error:
+        # A dying connection fails its rollback after the response is made: raising here would replace that
+        # response with the server's bare error page. Drop the connection instead; the pool makes a new one.
+        current_app.logger.warning("database session closed with %s", type(error).__name__)
+        with contextlib.suppress(Exception):
+            session.invalidate()

@@ -47,9 +47,22 @@ class SignedCSRF(CSRF):
             raise ValidationError(_l("This form could not be verified. Please send it again."))
 
 
+NUL_MESSAGE = _l("This text contains a character that cannot be stored (NUL). Please remove it.")
+
+
 class BaseForm(FlaskForm):
-    """Every Meldkluis form: CSRF-protected without a cookie."""
+    """Every Meldkluis form: CSRF-protected without a cookie; a NUL character is refused with a message
+    (PostgreSQL cannot store one in a text column, and no person types one)."""
 
     class Meta:
         csrf = True
         csrf_class = SignedCSRF
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        for field in self:
+            values = field.data if isinstance(field.data, list | tuple) else [field.data]
+            if any(isinstance(value, str) and "\x00" in value for value in values):
+                field.errors = [*field.errors, str(NUL_MESSAGE)]
+                valid = False
+        return valid

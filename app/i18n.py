@@ -19,7 +19,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import g, has_request_context, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
+from werkzeug.exceptions import HTTPException
 
 LANGUAGES = ("nl", "en", "fr", "es", "pl", "ar")
 STAFF_LANGUAGES = ("nl", "en")
@@ -95,13 +96,22 @@ def language_links() -> list[tuple[str, str, str | None]]:
     links: list[tuple[str, str, str | None]] = []
     for code in STAFF_LANGUAGES if staff else LANGUAGES:
         url = None
-        if code != current and switchable and rule is not None and request.endpoint:
-            if "GET" in (rule.methods or ()):
+        if code != current and switchable and request.endpoint:
+            if request.method == "GET":
                 url = url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
             else:
-                url = f"{request.script_root}/{code}/"
+                url = _get_page_here(code)
         links.append((code, LANGUAGE_NAMES[code], url))
     return links
+
+
+def _get_page_here(lang: str) -> str:
+    """The page a GET of this request's address shows, in `lang`; the language's start page if there is none."""
+    try:
+        endpoint, arguments = current_app.url_map.bind("").match(request.path, method="GET")
+    except HTTPException:
+        return f"{request.script_root}/{lang}/"
+    return url_for(str(endpoint), **{**arguments, "lang": lang})
 
 
 def load_catalog(lang: str) -> Catalog:

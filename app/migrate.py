@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from app.config import ROOT
+from app.config import ROOT, private_sqlite_file
 
 
 def alembic_config(database_url: str) -> Config:
@@ -17,6 +17,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    private_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -122,7 +122,7 @@ def run() -> list[PageWeight]:
         instance.mkdir()
         migrate.upgrade(url)
         settings = Settings(instance_path=instance, database_url=url, storage_path=instance / "storage",
-                            master_secret=load_master_secret(instance), reporter_kdf=TEST_KDF, handler_kdf=TEST_KDF)
+                            master_secret=load_master_secret(instance), handler_kdf=TEST_KDF)
         app = create_app(settings)
         with db.session_scope(app) as session:
             ensure_defaults(session)

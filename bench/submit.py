@@ -1,11 +1,11 @@
 """Submit budget: a text submission vs (the reporter key derivation it must do + the static start page).
 
 Both sides run in one go at the same concurrency (20 client threads by default) against one gunicorn
-server (workers and threads from deploy/gunicorn.conf.py) on PostgreSQL, with the production reporter KDF:
+server (workers and threads from deploy/gunicorn.conf.py) on PostgreSQL, with the production reporter key derivation (keyed BLAKE2b):
 
 - submit:   GET the submit form (for its CSRF token), then POST a text report as a browser does
             (multipart/form-data, Sec-Fetch-Site: same-origin) and check that a receipt comes back;
-- baseline: one `crypto.derive_reporter_keys(..., REPORTER_KDF)` in a process pool sized like the gunicorn
+- baseline: one `crypto.derive_reporter_keys(...)` in a process pool sized like the gunicorn
             workers (so it gets the same cores), then one GET of the start page from the same server.
 
 Rounds alternate (baseline, submit, baseline, submit, ...) so drift on a shared machine hits both sides.
@@ -149,9 +149,8 @@ def submit_once(client: Client) -> None:
 
 def _kdf_job(_: int) -> None:
     import crypto
-    from crypto.params import REPORTER_KDF
 
-    crypto.derive_reporter_keys(crypto.new_passphrase(), crypto.new_salt(), REPORTER_KDF)
+    crypto.derive_reporter_keys(crypto.new_passphrase(), crypto.new_mailbox_salt())
 
 
 def baseline_once(client: Client, pool: concurrent.futures.ProcessPoolExecutor) -> None:
@@ -238,25 +237,18 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--per-client", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--kdf-concurrency", type=int, default=0,
-                        help="per-worker KDF limit to try (default: the setting's default)")
     args = parser.parse_args()
     workers, threads = gunicorn_shape()
     database = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE
     if not database.startswith(("postgres://", "postgresql://", "postgresql+")):
         print("bench/submit.py measures PostgreSQL: set DATABASE_URL to a PostgreSQL server", file=sys.stderr)
         return 2
-    os.environ.pop("MELDKLUIS_KDF", None)  # the production reporter KDF, never the test one
+    os.environ.pop("MELDKLUIS_KDF", None)  # production settings, never the test ones
     with temporary_instance() as folder, private_database(database) as url:
-        extra = {"MELDKLUIS_KDF_CONCURRENCY": str(args.kdf_concurrency)} if args.kdf_concurrency else {}
-        env = bench_environment(Path(folder), url, **extra)
+        env = bench_environment(Path(folder), url)
         os.environ.update(env)
-        from app.config import Settings
-
-        settings = Settings.from_environment()
-        print(f"gunicorn {workers} workers x {threads} threads, kdf_concurrency={settings.kdf_concurrency} "
-              f"per worker, reporter KDF opslimit={settings.reporter_kdf.opslimit} "
-              f"memlimit={settings.reporter_kdf.memlimit // 2**20} MiB, {args.clients} clients, "
+        print(f"gunicorn {workers} workers x {threads} threads, reporter keys by keyed BLAKE2b (no Argon2id), "
+              f"{args.clients} clients, "
               f"{os.cpu_count()} CPUs", flush=True)
         with gunicorn_server(env, workers=workers, threads=threads) as base, \
                 concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:

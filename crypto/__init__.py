@@ -2,7 +2,7 @@
 
 keys     handler key pairs; private-key wraps (password, recovery key, session)
 seal     case keys sealed to participants; texts and small blobs sealed under a case key
-stream   attachments, streamed through secretstream in 64 KiB chunks
+stream   attachments, streamed through secretstream in 64 KiB chunks, Padmé-padded; sealed file keys
 reporter receipt code, passphrase, and the reporter's keys derived from it
 bundle   offline export of a case and of a private key; ``python -m crypto.open`` reads them
 
@@ -33,13 +33,15 @@ from crypto.keys import (
     unwrap_private_key,
     wrap_private_key,
 )
-from crypto.params import FORMAT_VERSION, HANDLER_KDF, REPORTER_KDF, TEST_KDF, KdfParams
+from crypto.params import FORMAT_VERSION, HANDLER_KDF, TEST_KDF, KdfParams
 from crypto.reporter import (
+    MAILBOX_SALT_BYTES,
     PASSPHRASE_WORDS,
     WORDLISTS,
     ReporterKeys,
     auth_key_digest,
     derive_reporter_keys,
+    new_mailbox_salt,
     new_passphrase,
     new_receipt_code,
     normalize_passphrase,
@@ -50,6 +52,8 @@ from crypto.reporter import (
     verify_auth_key,
 )
 from crypto.seal import (
+    NO_META,
+    Meta,
     new_case_key,
     open_bytes,
     open_case_key,
@@ -61,28 +65,37 @@ from crypto.seal import (
 )
 from crypto.stream import (
     CHUNK_SIZE,
+    FILE_KEY_KIND,
     FileEncryptor,
+    FileKey,
     ciphertext_size,
     decrypt_file,
     encrypt_file,
     iter_decrypted_file,
     new_file_key,
+    open_file_key,
+    padme,
+    seal_file_key,
 )
 
 __all__ = [
     "CHUNK_SIZE",
+    "FILE_KEY_KIND",
     "FORMAT_VERSION",
     "HANDLER_KDF",
+    "MAILBOX_SALT_BYTES",
+    "NO_META",
     "PASSPHRASE_WORDS",
     "WORDLISTS",
-    "REPORTER_KDF",
     "TEST_KDF",
     "BundleFile",
     "BundleText",
     "DecryptionError",
     "FileEncryptor",
+    "FileKey",
     "KdfParams",
     "KeyPair",
+    "Meta",
     "OpenedCase",
     "OpenedFile",
     "OpenedText",
@@ -99,6 +112,7 @@ __all__ = [
     "load_private_key_file",
     "new_case_key",
     "new_file_key",
+    "new_mailbox_salt",
     "new_passphrase",
     "new_receipt_code",
     "new_recovery_key",
@@ -109,8 +123,10 @@ __all__ = [
     "open_bundle",
     "open_bytes",
     "open_case_key",
+    "open_file_key",
     "open_text",
     "padded_length",
+    "padme",
     "passphrase_entropy_bits",
     "passphrase_word_count",
     "public_key_of",
@@ -118,6 +134,7 @@ __all__ = [
     "recovery_key_to_bytes",
     "seal_bytes",
     "seal_case_key",
+    "seal_file_key",
     "seal_text",
     "unwrap_private_key",
     "verify_auth_key",

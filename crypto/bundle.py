@@ -18,22 +18,22 @@ from crypto._format import opening
 from crypto.errors import DecryptionError
 from crypto.keys import public_key_of, recovery_key_to_bytes, unwrap_private_key, wrap_private_key
 from crypto.params import FORMAT_VERSION
-from crypto.seal import open_bytes, open_case_key, open_text
-from crypto.stream import decrypt_file
+from crypto.seal import NO_META, Meta, open_case_key, open_text
+from crypto.stream import decrypt_file, open_file_key
 
 BUNDLE_FORMAT = "meldkluis-bundle"
 KEY_FILE_FORMAT = "meldkluis-private-key"
 ATTACHMENT_NAME_KIND = "attachment-name"
-FILE_KEY_KIND = "file-key"
 
 
 @dataclass(frozen=True)
 class BundleText:
-    """One sealed text of the case, as stored: its kind, its row id and the seal_text ciphertext."""
+    """One sealed text of the case, as stored: its kind, row id, bound metadata and seal_text ciphertext."""
 
     kind: str
     row_id: str
     sealed: bytes
+    meta: Meta = NO_META
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,16 @@ class BundleFile:
     file_key_sealed: bytes
     binding: bytes
     data: bytes
+    meta: Meta = NO_META
 
 
 class OpenedText(NamedTuple):
-    """A text of an opened case."""
+    """A text of an opened case; ``meta`` (author, message kind, position) authenticated with it."""
 
     kind: str
     row_id: str
     text: str
+    meta: Meta = NO_META
 
 
 class OpenedFile(NamedTuple):
@@ -61,6 +63,7 @@ class OpenedFile(NamedTuple):
     row_id: str
     name: str
     data: bytes
+    meta: Meta = NO_META
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,21 @@ class OpenedCase:
     files: list[OpenedFile] = field(default_factory=list)
 
 
+def attachment_binding(case_id: str, row_id: str) -> bytes:
+    """What an attachment's stream is bound to (its case and row), so a stored file cannot pass for another.
+
+    The server encrypts with it, and open_bundle recomputes it rather than trusting the bundle's copy.
+    """
+    return f"{case_id}/{row_id}".encode()
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _meta_json(meta: Meta) -> dict[str, Any]:
+    return {"author_kind": meta.author_kind, "message_kind": meta.message_kind, "position": meta.position,
+            "message_id": meta.message_id}
 
 
 def write_bundle(
@@ -85,7 +101,10 @@ def write_bundle(
         "version": FORMAT_VERSION,
         "case_id": case_id,
         "sealed_case_key": _b64(sealed_case_key),
-        "texts": [{"kind": t.kind, "row_id": t.row_id, "sealed": _b64(t.sealed)} for t in texts],
+        "texts": [
+            {"kind": t.kind, "row_id": t.row_id, "meta": _meta_json(t.meta), "sealed": _b64(t.sealed)}
+            for t in texts
+        ],
         "files": [
             {
                 "row_id": f.row_id,
@@ -93,6 +112,7 @@ def write_bundle(
                 "file_key_sealed": _b64(f.file_key_sealed),
                 "binding": _b64(f.binding),
                 "data": _b64(f.data),
+                "meta": _meta_json(f.meta),
             }
             for f in files
         ],
@@ -126,6 +146,15 @@ def _bytes(obj: Any, name: str) -> bytes:
         raise DecryptionError(f"malformed file: {name!r} is not base64") from None
 
 
+def _meta(obj: Any) -> Meta:
+    # The metadata is only a claim until the ciphertext it is bound to opens with it.
+    value = obj.get("meta") if isinstance(obj, dict) else None
+    position = value.get("position") if isinstance(value, dict) else None
+    if type(position) is not int:
+        raise DecryptionError("malformed file: missing or invalid 'meta'")
+    return Meta(_text(value, "author_kind"), _text(value, "message_kind"), position, _text(value, "message_id"))
+
+
 def _list(obj: dict[str, Any], name: str) -> list[Any]:
     value = obj.get(name, [])
     if not isinstance(value, list):
@@ -143,17 +172,21 @@ def open_bundle(bundle_json: bytes, private_key: bytes) -> OpenedCase:
     case_key = open_case_key(_bytes(document, "sealed_case_key"), private_key, case_id)
     opened = OpenedCase(case_id=case_id)
     for item in _list(document, "texts"):
-        kind, row_id = _text(item, "kind"), _text(item, "row_id")
-        text = open_text(case_key, _bytes(item, "sealed"), case_id=case_id, kind=kind, row_id=row_id)
-        opened.texts.append(OpenedText(kind, row_id, text))
+        kind, row_id, meta = _text(item, "kind"), _text(item, "row_id"), _meta(item)
+        text = open_text(case_key, _bytes(item, "sealed"), case_id=case_id, kind=kind, row_id=row_id, meta=meta)
+        opened.texts.append(OpenedText(kind, row_id, text, meta))
     for item in _list(document, "files"):
-        row_id = _text(item, "row_id")
+        row_id, meta = _text(item, "row_id"), _meta(item)
         name_sealed, file_key_sealed = _bytes(item, "name_sealed"), _bytes(item, "file_key_sealed")
-        name = open_text(case_key, name_sealed, case_id=case_id, kind=ATTACHMENT_NAME_KIND, row_id=row_id)
-        file_key = open_bytes(case_key, file_key_sealed, case_id=case_id, kind=FILE_KEY_KIND, row_id=row_id)
+        name = open_text(case_key, name_sealed, case_id=case_id, kind=ATTACHMENT_NAME_KIND, row_id=row_id,
+                         meta=meta)
+        file_key = open_file_key(case_key, file_key_sealed, case_id=case_id, row_id=row_id, meta=meta)
+        binding = attachment_binding(case_id, row_id)
+        if "binding" in item and _bytes(item, "binding") != binding:
+            raise DecryptionError("a file is bound to another case or row")
         plaintext = io.BytesIO()
-        decrypt_file(io.BytesIO(_bytes(item, "data")), plaintext, file_key, _bytes(item, "binding"))
-        opened.files.append(OpenedFile(row_id, name, plaintext.getvalue()))
+        decrypt_file(io.BytesIO(_bytes(item, "data")), plaintext, file_key.key, binding, file_key.size)
+        opened.files.append(OpenedFile(row_id, name, plaintext.getvalue(), meta))
     return opened
 
 
@@ -184,6 +217,7 @@ def load_private_key_file(data: bytes, recovery_key: str) -> bytes:
 
 __all__ = [
     "BundleFile",
+    "attachment_binding",
     "BundleText",
     "OpenedCase",
     "OpenedFile",

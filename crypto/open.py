@@ -3,7 +3,7 @@
     python -m crypto.open BUNDLE --key-file KEYFILE --out DIR [--recovery-key-file FILE]
 
 The recovery key is asked for at a prompt unless --recovery-key-file is given. Texts are written to
-DIR/<kind>-<row_id>.txt and attachments to DIR/files/; nothing is written unless the whole bundle opened.
+DIR/<kind>-<row_id>.txt (messages: DIR/message-<position>-<author>-<row_id>.txt) and attachments to DIR/files/; nothing is written unless the whole bundle opened.
 Names in a bundle are chosen by whoever made it, so every name is made safe before it becomes a path, and no
 existing file is ever overwritten. Imports only the standard library and crypto.
 """
@@ -67,11 +67,13 @@ def write_case(case: OpenedCase, out_dir: Path) -> list[Path]:
     files_dir = out_dir / "files"
     files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
-    for kind, row_id, text in case.texts:
-        name = safe_filename(f"{kind}-{row_id}", fallback="text") + ".txt"
-        written.append(_write_new(out_dir, name, text.encode("utf-8")))
-    for _row_id, name, data in case.files:
-        written.append(_write_new(files_dir, safe_filename(name), data))
+    for item in case.texts:
+        # Thread messages sort by their authenticated position and say who wrote them.
+        label = f"{item.meta.position:04d}-{item.meta.author_kind}-" if item.meta.position else ""
+        name = safe_filename(f"{item.kind}-{label}{item.row_id}", fallback="text") + ".txt"
+        written.append(_write_new(out_dir, name, item.text.encode("utf-8")))
+    for file in case.files:
+        written.append(_write_new(files_dir, safe_filename(file.name), file.data))
     return written
 
 

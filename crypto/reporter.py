@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 import nacl.encoding
 import nacl.hash
-import nacl.pwhash.argon2id
+import nacl.utils
 
 from crypto import _base32
 from crypto.keys import public_key_of
-from crypto.params import KdfParams
 
 _RECEIPT_BYTES = 10  # 80 bits: 16 Crockford symbols
 WORDLISTS = {"en": "eff_large_wordlist.txt", "nl": "wordlist_nl.txt", "fr": "wordlist_fr.txt",
@@ -28,6 +27,9 @@ WORDLISTS = {"en": "eff_large_wordlist.txt", "nl": "wordlist_nl.txt", "fr": "wor
 PASSPHRASE_WORDS = 7  # English: 7 words of 7776 give 90.5 bits (Dutch: 8 of 4096 give 96)
 MIN_PASSPHRASE_BITS = 90.0
 _PASSPHRASE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+MAILBOX_SALT_BYTES = 32
+_PERSON_X25519 = b"meldkluis-x25519"  # BLAKE2b personalisation: at most 16 bytes, one per derived key
+_PERSON_AUTH = b"meldkluis-auth"
 
 
 def new_receipt_code() -> str:
@@ -142,29 +144,37 @@ class ReporterKeys:
         return f"ReporterKeys(public={self.public.hex()}, private=<hidden>, auth_key=<hidden>)"
 
 
-def _blake2b(data: bytes, *, key: bytes) -> bytes:
-    return nacl.hash.blake2b(data, digest_size=32, key=key, encoder=nacl.encoding.RawEncoder)
+def _blake2b(data: bytes, *, key: bytes, person: bytes = b"") -> bytes:
+    return nacl.hash.blake2b(data, digest_size=32, key=key, person=person, encoder=nacl.encoding.RawEncoder)
 
 
-def derive_reporter_keys(passphrase: str, salt: bytes, params: KdfParams) -> ReporterKeys:
-    """One Argon2id run over the normalized passphrase, split into independent subkeys.
+def new_mailbox_salt() -> bytes:
+    """A random 32-byte salt for one mailbox: it keys the derivation, so one guess tests one mailbox only."""
+    return nacl.utils.random(MAILBOX_SALT_BYTES)
 
-    The 64-byte Argon2id output keys BLAKE2b, which is then applied to one label per subkey (a PRF), so
-    knowing the authentication key, which the server sees at every login, says nothing about the X25519
-    secret that opens the case key.
+
+def derive_reporter_keys(passphrase: str, salt: bytes) -> ReporterKeys:
+    """The reporter's X25519 secret and authentication key: one keyed BLAKE2b-256 each, no stretching.
+
+    BLAKE2b is keyed by the mailbox's salt and personalised per purpose ("meldkluis-x25519",
+    "meldkluis-auth"), over the normalized passphrase. Keyed BLAKE2b is a PRF, so the two outputs are
+    independent: the authentication key, which the server sees at every login, says nothing about the
+    X25519 secret that opens the case key. No Argon2id: the passphrase is server-made with at least 90
+    bits of entropy (crypto/params.py gives the argument). The salt must be 16 to 64 bytes (BLAKE2b's key).
     """
+    if not 16 <= len(salt) <= 64:
+        raise ValueError("a mailbox salt must be 16 to 64 bytes")
     raw = normalize_passphrase(passphrase).encode("utf-8")
-    master = nacl.pwhash.argon2id.kdf(64, raw, salt, opslimit=params.opslimit, memlimit=params.memlimit)
-    private = _blake2b(b"meldkluis/reporter/x25519", key=master)
-    auth_key = _blake2b(b"meldkluis/reporter/auth", key=master)
+    private = _blake2b(raw, key=salt, person=_PERSON_X25519)
+    auth_key = _blake2b(raw, key=salt, person=_PERSON_AUTH)
     return ReporterKeys(private=private, public=public_key_of(private), auth_key=auth_key)
 
 
 def auth_key_digest(auth_key: bytes) -> bytes:
     """What the server stores to check a reporter's login: BLAKE2b-256 of the authentication key.
 
-    A fast hash is right here: the authentication key is 256 bits of Argon2id output, not a password, so
-    there is nothing to gain by slowing down a guess, and the slow step already ran during derivation.
+    A fast hash is right here: the authentication key is 256 bits of PRF output, not a password, so there
+    is nothing to gain by slowing down a guess.
     """
     return _blake2b(auth_key, key=b"meldkluis/reporter/auth-digest")
 
@@ -175,12 +185,14 @@ def verify_auth_key(auth_key: bytes, stored_digest: bytes) -> bool:
 
 
 __all__ = [
+    "MAILBOX_SALT_BYTES",
     "MIN_PASSPHRASE_BITS",
     "PASSPHRASE_WORDS",
     "WORDLISTS",
     "ReporterKeys",
     "auth_key_digest",
     "derive_reporter_keys",
+    "new_mailbox_salt",
     "new_passphrase",
     "new_receipt_code",
     "normalize_passphrase",

@@ -2,6 +2,7 @@
 
 import hmac
 import secrets
+from dataclasses import dataclass
 
 import nacl.bindings
 import nacl.public
@@ -65,45 +66,77 @@ def padded_length(n: int) -> int:
     return -(-need // _LARGE_BUCKET) * _LARGE_BUCKET
 
 
-def _place(case_id: str, kind: str, row_id: str) -> bytes:
-    # The associated data that pins a ciphertext to its place.
-    return VERSION_BYTE + b"meldkluis/text" + encode_fields(case_id, kind, row_id)
+@dataclass(frozen=True)
+class Meta:
+    """The metadata that gives a sealed text or file key its meaning, bound into its associated data.
+
+    The database stores these fields in the clear (the clock and the thread need them), so whoever can write
+    to it could relabel a handler's message as the reporter's, turn a message into the acknowledgement that
+    stops the clock, reorder a thread or move a file to another message. Bound here, any such change makes
+    opening fail. Empty values and position 0 mean "not applicable" (e.g. the report is no thread message).
+    """
+
+    author_kind: str = ""  # "reporter" or "handler"
+    message_kind: str = ""  # e.g. "message", "acknowledgement", "feedback"
+    position: int = 0  # the message's place in its thread (1, 2, ...)
+    message_id: str = ""  # the message an attachment belongs to ("" for a file of the report itself)
 
 
-def seal_bytes(case_key: bytes, data: bytes, *, case_id: str, kind: str, row_id: str) -> bytes:
-    """Pad and encrypt bytes under the case key, bound to (case id, kind, row id).
+NO_META = Meta()
+
+
+def _place(case_id: str, kind: str, row_id: str, meta: Meta) -> bytes:
+    # The associated data that pins a ciphertext to its place and its meaning.
+    if meta.position < 0:
+        raise ValueError("position must not be negative")
+    fields = (case_id, kind, row_id, meta.author_kind, meta.message_kind, str(meta.position), meta.message_id)
+    return VERSION_BYTE + b"meldkluis/text" + encode_fields(*fields)
+
+
+def seal_bytes(
+    case_key: bytes, data: bytes, *, case_id: str, kind: str, row_id: str, meta: Meta = NO_META
+) -> bytes:
+    """Pad and encrypt bytes under the case key, bound to (case id, kind, row id) and ``meta``.
 
     Used for file keys and JSON blobs. The binding means that a ciphertext moved to another case, another
-    kind of field or another row no longer opens.
+    kind of field or another row, or whose row was relabelled (``Meta``), no longer opens.
     """
     require_key(case_key, "case key")
     padded = nacl.bindings.sodium_pad(data, padded_length(len(data)))
-    return aead_seal(case_key, padded, _place(case_id, kind, row_id))
+    return aead_seal(case_key, padded, _place(case_id, kind, row_id, meta))
 
 
-def open_bytes(case_key: bytes, sealed: bytes, *, case_id: str, kind: str, row_id: str) -> bytes:
-    """Inverse of seal_bytes; DecryptionError on a wrong key, another place, or any change."""
+def open_bytes(
+    case_key: bytes, sealed: bytes, *, case_id: str, kind: str, row_id: str, meta: Meta = NO_META
+) -> bytes:
+    """Inverse of seal_bytes; DecryptionError on a wrong key, another place or meaning, or any change."""
     with opening():
-        padded = aead_open(case_key, sealed, _place(case_id, kind, row_id))
+        padded = aead_open(case_key, sealed, _place(case_id, kind, row_id, meta))
         data = nacl.bindings.sodium_unpad(padded, len(padded))
     if padded_length(len(data)) != len(padded):
         raise DecryptionError("padding does not match its bucket")
     return data
 
 
-def seal_text(case_key: bytes, text: str, *, case_id: str, kind: str, row_id: str) -> bytes:
+def seal_text(
+    case_key: bytes, text: str, *, case_id: str, kind: str, row_id: str, meta: Meta = NO_META
+) -> bytes:
     """seal_bytes for a text (UTF-8): report fields, messages, notes, identity, attachment names."""
-    return seal_bytes(case_key, text.encode("utf-8"), case_id=case_id, kind=kind, row_id=row_id)
+    return seal_bytes(case_key, text.encode("utf-8"), case_id=case_id, kind=kind, row_id=row_id, meta=meta)
 
 
-def open_text(case_key: bytes, sealed: bytes, *, case_id: str, kind: str, row_id: str) -> str:
+def open_text(
+    case_key: bytes, sealed: bytes, *, case_id: str, kind: str, row_id: str, meta: Meta = NO_META
+) -> str:
     """Inverse of seal_text; DecryptionError on any failure, including invalid UTF-8."""
-    data = open_bytes(case_key, sealed, case_id=case_id, kind=kind, row_id=row_id)
+    data = open_bytes(case_key, sealed, case_id=case_id, kind=kind, row_id=row_id, meta=meta)
     with opening():
         return data.decode("utf-8")
 
 
 __all__ = [
+    "NO_META",
+    "Meta",
     "new_case_key",
     "open_bytes",
     "open_case_key",

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,6 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         database_url=database_url,
         storage_path=instance / "storage",
         master_secret=load_master_secret(instance),
-        reporter_kdf=TEST_KDF,
         handler_kdf=TEST_KDF,
         testing=True,
     )
@@ -169,3 +169,58 @@ def page(chromium: object) -> Iterator[object]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+class FakeClock:
+    """A clock that moves only when told: for limits and backoff (app/services/limits.py) without waiting."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta.total_seconds()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Redis server on a free loopback port, configured as production must run it: no persistence.
+
+    `make test` installs Debian's redis-server when it is missing; these tests never skip.
+    """
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder), "--logfile", ""],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, String
+from sqlalchemy import Date, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, new_id
+from app.models.base import NO_ROWID, Base, new_id
 
 
 class Attachment(Base):
-    """A file: its name sealed under the case key, its per-file key sealed under the case key too."""
+    """A file: its name sealed under the case key, its per-file key and real size sealed under it too.
+
+    No column holds the plaintext size: the stored file is Padmé-padded, and the size is in the sealed key.
+    """
 
     __tablename__ = "attachment"
+    __table_args__ = (NO_ROWID,)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
@@ -22,5 +26,4 @@ class Attachment(Base):
     name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     file_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int] = mapped_column(BigInteger)
     created_on: Mapped[date] = mapped_column(Date)

@@ -22,6 +22,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+NO_ROWID: dict[str, bool] = {"sqlite_with_rowid": False}
+"""Table option for every table a reporter's action writes: on SQLite a WITHOUT ROWID table is stored in the
+order of its random primary key, not in insertion order, so a copy of the database file cannot set reporter
+rows against the timestamped audit rows. (PostgreSQL ignores it; `meldkluis maintenance` reorders there.)"""
+
+
 def new_id() -> str:
     """Random 128-bit id: rows must not reveal their order or count."""
     return secrets.token_hex(16)

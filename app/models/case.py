@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, new_id
+from app.models.base import NO_ROWID, Base, new_id
 from app.models.channel import Channel
 
 STATUSES = ("new", "acknowledged", "in_progress", "feedback_given", "closed")
@@ -33,6 +33,7 @@ class Case(Base):
         # reading the rows (which carry the sealed report).
         Index("ix_case_inbox", "id", "purged_on", "received_on", "reference", "status", "channel_id", "category",
               "acknowledged_on", "message_counter"),
+        NO_ROWID,
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -75,7 +76,7 @@ class Participant(Base):
 
     __tablename__ = "participant"
     # Covering for the inbox: a handler's cases and what they read, from the index alone.
-    __table_args__ = (Index("ix_participant_inbox", "user_id", "case_id", "last_read_counter"),)
+    __table_args__ = (Index("ix_participant_inbox", "user_id", "case_id", "last_read_counter"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
@@ -90,6 +91,7 @@ class CaseExclusion(Base):
     """A handler the reporter deselected: never given the case key, shown to the other handlers."""
 
     __tablename__ = "case_exclusion"
+    __table_args__ = (NO_ROWID,)
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
@@ -98,13 +100,15 @@ class CaseExclusion(Base):
 class ReporterSession(Base):
     """A reporter logged in to their mailbox: their private key re-wrapped under a key only the cookie holds.
 
-    `expires_at` is the idle deadline; the row is deleted at logout or expiry, so no time of a
-    reporter's visit outlives the visit.
+    The idle deadline lives in the signed cookie, not here; `seen_on` is the day the session was last used,
+    so that rows of abandoned sessions can be dropped, and a copy of the database dates no visit finer than
+    the day. The row is deleted at logout, at the first request after the idle limit, or by the purge.
     """
 
     __tablename__ = "reporter_session"
+    __table_args__ = (NO_ROWID,)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_on: Mapped[date] = mapped_column(Date)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, new_id
+from app.models.base import NO_ROWID, Base, UTCDateTime, new_id
 
 MESSAGE_KINDS = ("message", "acknowledgement", "feedback", "meeting_request", "identity_disclosed")
 
@@ -20,6 +20,7 @@ class Message(Base):
     """
 
     __tablename__ = "message"
+    __table_args__ = (NO_ROWID,)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

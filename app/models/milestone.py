@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, new_id
+from app.models.base import NO_ROWID, Base, new_id
 
 if TYPE_CHECKING:
     from app.models.case import Case
@@ -32,6 +32,7 @@ class Milestone(Base):
         UniqueConstraint("case_id", "kind"),
         # Covering: joining a case to its milestones (statistics, deadline list, inbox) reads only this index.
         Index("ix_milestone_case_dates", "case_id", "kind", "due_on", "done_on"),
+        NO_ROWID,
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -2,7 +2,9 @@
 
 An `OpenCase` holds the case key for one request only: it is made from a participant's private key
 (handler or reporter) and dropped with the request. Every text is sealed under the case key with its
-place (case id, kind, row id) as associated data, so no ciphertext can be moved to another row.
+place (case id, kind, row id) and its meaning (author kind, message kind, thread position, the message a
+file belongs to: `crypto.Meta`) as associated data, so no ciphertext can be moved to another row and no row
+can be relabelled or reordered in the database without opening failing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,20 @@ IDENTITY = "identity"
 MESSAGE = "message"
 NOTE = "note"
 ATTACHMENT_NAME = "attachment-name"
-FILE_KEY = "file-key"
+
+# What the reporter wrote outside the thread (report, identity) and what only handlers write (notes).
+REPORTER_META = crypto.Meta(author_kind="reporter")
+NOTE_META = crypto.Meta(author_kind="handler")
+
+
+def message_meta(message: Message) -> crypto.Meta:
+    """The metadata of a message that its ciphertext is bound to: who wrote it, its kind, its place."""
+    return crypto.Meta(author_kind=message.author_kind, message_kind=message.kind, position=message.counter)
+
+
+def attachment_meta(attachment: Attachment) -> crypto.Meta:
+    """The metadata of an attachment that its name and file key are bound to: author and message."""
+    return crypto.Meta(author_kind=attachment.author_kind, message_id=attachment.message_id or "")
 
 
 @dataclass(frozen=True)
@@ -33,11 +48,11 @@ class OpenCase:
     case: Case
     key: bytes = field(repr=False)
 
-    def seal(self, kind: str, row_id: str, text: str) -> bytes:
-        return crypto.seal_text(self.key, text, case_id=self.case.id, kind=kind, row_id=row_id)
+    def seal(self, kind: str, row_id: str, text: str, meta: crypto.Meta) -> bytes:
+        return crypto.seal_text(self.key, text, case_id=self.case.id, kind=kind, row_id=row_id, meta=meta)
 
-    def open(self, kind: str, row_id: str, sealed: bytes) -> str:
-        return crypto.open_text(self.key, sealed, case_id=self.case.id, kind=kind, row_id=row_id)
+    def open(self, kind: str, row_id: str, sealed: bytes, meta: crypto.Meta) -> str:
+        return crypto.open_text(self.key, sealed, case_id=self.case.id, kind=kind, row_id=row_id, meta=meta)
 
 
 class NotAParticipant(LookupError):
@@ -83,25 +98,27 @@ def add_participant(session: Session, opened: OpenCase, user: User) -> Participa
 
 def set_report(opened: OpenCase, fields: dict[str, str]) -> None:
     """Seal the reporter's answers as one JSON document (one padded ciphertext leaks less than many)."""
-    opened.case.report_sealed = opened.seal(REPORT, opened.case.id, json.dumps(fields, ensure_ascii=False))
+    opened.case.report_sealed = opened.seal(REPORT, opened.case.id, json.dumps(fields, ensure_ascii=False),
+                                             REPORTER_META)
 
 
 def read_report(opened: OpenCase) -> dict[str, str]:
     if opened.case.report_sealed is None:
         return {}
-    loaded: dict[str, str] = json.loads(opened.open(REPORT, opened.case.id, opened.case.report_sealed))
+    loaded: dict[str, str] = json.loads(opened.open(REPORT, opened.case.id, opened.case.report_sealed,
+                                                        REPORTER_META))
     return loaded
 
 
 def set_identity(opened: OpenCase, identity: str) -> None:
-    opened.case.identity_sealed = opened.seal(IDENTITY, opened.case.id, identity)
+    opened.case.identity_sealed = opened.seal(IDENTITY, opened.case.id, identity, REPORTER_META)
     opened.case.anonymous = False
 
 
 def read_identity(opened: OpenCase) -> str | None:
     if opened.case.identity_sealed is None:
         return None
-    return opened.open(IDENTITY, opened.case.id, opened.case.identity_sealed)
+    return opened.open(IDENTITY, opened.case.id, opened.case.identity_sealed, REPORTER_META)
 
 
 def add_message(
@@ -124,10 +141,10 @@ def add_message(
         author_kind=author_kind,
         author_user_id=author_user_id,
         kind=kind,
-        body_sealed=opened.seal(MESSAGE, message_id, body),
         created_on=day,
         read_by_reporter=author_kind == "reporter",
     )
+    message.body_sealed = opened.seal(MESSAGE, message_id, body, message_meta(message))
     session.add(message)
     session.flush()
     return message
@@ -137,7 +154,7 @@ def add_note(session: Session, opened: OpenCase, author_user_id: str, body: str)
     note_id = new_id()
     note = Note(
         id=note_id, case_id=opened.case.id, author_user_id=author_user_id,
-        body_sealed=opened.seal(NOTE, note_id, body), created_at=utcnow(),
+        body_sealed=opened.seal(NOTE, note_id, body, NOTE_META), created_at=utcnow(),
     )
     session.add(note)
     session.flush()
@@ -164,13 +181,19 @@ class ThreadItem:
 
 
 def attachment_infos(session: Session, opened: OpenCase) -> dict[str | None, list[AttachmentInfo]]:
-    """Decrypted attachment names grouped by message id (None: attached to the report itself)."""
+    """Decrypted attachment names and sizes grouped by message id (None: attached to the report itself).
+
+    The size exists only inside the sealed file key, so it is known after decryption and nowhere else.
+    """
     grouped: dict[str | None, list[AttachmentInfo]] = {}
     rows = session.scalars(
         select(Attachment).where(Attachment.case_id == opened.case.id).order_by(Attachment.created_on, Attachment.id)
     )
     for row in rows:
-        info = AttachmentInfo(row.id, opened.open(ATTACHMENT_NAME, row.id, row.name_sealed), row.size)
+        meta = attachment_meta(row)
+        file_key = crypto.open_file_key(opened.key, row.file_key_sealed, case_id=opened.case.id, row_id=row.id,
+                                        meta=meta)
+        info = AttachmentInfo(row.id, opened.open(ATTACHMENT_NAME, row.id, row.name_sealed, meta), file_key.size)
         grouped.setdefault(row.message_id, []).append(info)
     return grouped
 
@@ -184,7 +207,7 @@ def read_thread(session: Session, opened: OpenCase) -> list[ThreadItem]:
     return [
         ThreadItem(
             id=m.id, counter=m.counter, author_kind=m.author_kind, author_user_id=m.author_user_id, kind=m.kind,
-            body=opened.open(MESSAGE, m.id, m.body_sealed), day=m.created_on, attachments=attachments.get(m.id, []),
+            body=opened.open(MESSAGE, m.id, m.body_sealed, message_meta(m)), day=m.created_on, attachments=attachments.get(m.id, []),
         )
         for m in messages
     ]
@@ -200,4 +223,4 @@ class NoteItem:
 
 def read_notes(session: Session, opened: OpenCase) -> list[NoteItem]:
     notes = session.scalars(select(Note).where(Note.case_id == opened.case.id).order_by(Note.created_at))
-    return [NoteItem(n.id, n.author_user_id, opened.open(NOTE, n.id, n.body_sealed), n.created_at) for n in notes]
+    return [NoteItem(n.id, n.author_user_id, opened.open(NOTE, n.id, n.body_sealed, NOTE_META), n.created_at) for n in notes]

@@ -33,13 +33,14 @@ def export_case(session: Session, settings: Settings, reference: str, username: 
         raise ExportRefused(reference)
     texts: list[crypto.BundleText] = []
     if case.report_sealed is not None:
-        texts.append(crypto.BundleText(cases.REPORT, case.id, case.report_sealed))
+        texts.append(crypto.BundleText(cases.REPORT, case.id, case.report_sealed, cases.REPORTER_META))
     if case.identity_sealed is not None:
-        texts.append(crypto.BundleText(cases.IDENTITY, case.id, case.identity_sealed))
+        texts.append(crypto.BundleText(cases.IDENTITY, case.id, case.identity_sealed, cases.REPORTER_META))
     for message in session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.counter)):
-        texts.append(crypto.BundleText(cases.MESSAGE, message.id, message.body_sealed))
+        texts.append(crypto.BundleText(cases.MESSAGE, message.id, message.body_sealed,
+                                       cases.message_meta(message)))
     for note in session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.created_at)):
-        texts.append(crypto.BundleText(cases.NOTE, note.id, note.body_sealed))
+        texts.append(crypto.BundleText(cases.NOTE, note.id, note.body_sealed, cases.NOTE_META))
     files = [
         crypto.BundleFile(
             row_id=attachment.id,
@@ -47,6 +48,7 @@ def export_case(session: Session, settings: Settings, reference: str, username: 
             file_key_sealed=attachment.file_key_sealed,
             binding=storage.file_binding(case.id, attachment.id),
             data=storage.storage_path(settings.storage_path, attachment.storage_key).read_bytes(),
+            meta=cases.attachment_meta(attachment),
         )
         for attachment in session.scalars(select(Attachment).where(Attachment.case_id == case.id))
     ]

@@ -389,14 +389,14 @@ def record_meeting_held(session: Session, opened: OpenCase, staff: Staff, day: d
 
 def attachment_download(
     session: Session, settings: Settings, opened: OpenCase, staff: Staff, attachment_id: str
-) -> tuple[str, Iterator[bytes]]:
-    """An attachment's safe file name and its decrypted stream (CaseNotFound for another case's file)."""
+) -> tuple[str, Iterator[bytes], int]:
+    """An attachment's safe file name, its decrypted stream and its size (CaseNotFound for another case's file)."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != opened.case.id:
         raise CaseNotFound(attachment_id)
-    name, chunks = storage.read_attachment(settings.storage_path, opened, attachment)
+    stored = storage.read_attachment(settings.storage_path, opened, attachment)
     audit(session, staff, opened.case, "attachment_downloaded")
-    return safe_filename(name), chunks
+    return safe_filename(stored.name), stored.chunks, stored.size
 
 
 def safe_filename(name: str) -> str:

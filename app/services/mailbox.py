@@ -1,22 +1,25 @@
 """The reporter's mailbox: login with receipt code + passphrase, the session, and what they can do inside.
 
-Login looks and costs the same whether the receipt exists or not: the KDF runs exactly once either way
-(against a dummy salt for an unknown receipt) and the error is one message. After repeated failures a
-mailbox is locked for a growing period; a global rate limit on the view sits on top (never per IP).
-Failures are counted in memory only (`MailboxThrottle`).
+Login answers the same whether the receipt exists or not: one message, and the key derivation runs once
+either way (against a dummy salt for an unknown receipt). Nothing a stranger does can delay a real
+reporter: there is no global login limit. After repeated failures a mailbox that exists is locked for a
+growing period (only someone who knows its receipt code can cause that); unknown codes draw on a separate
+global budget, and beyond it they are refused without a derivation. Both live in the limits store
+(app/services/limits.py: Redis or worker memory, keyed hashes, expiring), never in the database.
 A session keeps the reporter's private key only re-wrapped under a random key that lives in the cookie.
+The idle deadline lives in the cookie too (signed), never in the database: a session row carries only the day
+it was last used, so an overnight backup cannot date a visit finer than the day (`idle_deadline_passed`).
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import hmac
-import itertools
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
@@ -29,16 +32,18 @@ from app.models import Attachment, Case, Message, Participant, ReporterSession, 
 from app.models.channel import Channel
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
+from app.services.limits import Limits, Schedule
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
 from app.services.storage import read_attachment
-from app.services.submission import derive_reporter_keys
 from app.services.upload import UploadedFile, content_disposition
 
 COOKIE_NAME = "mk_mailbox"
-THROTTLE_EXTENSION = "meldkluis.mailbox_throttle"
-FREE_ATTEMPTS = 5
-FIRST_LOCK = timedelta(minutes=1)
-LONGEST_LOCK = timedelta(hours=24)
+# Backoff per mailbox: five free failures, then 1 minute doubling up to 24 hours; forgotten 24 hours after
+# the latest failure. A 90-bit passphrase needs no more; the reporter with the right one is never delayed
+# by a stranger, who cannot name their mailbox.
+BACKOFF = Schedule(free=5, first=timedelta(minutes=1), longest=timedelta(hours=24))
+MAILBOX_LIMIT = "mailbox-login"
+UNKNOWN_LIMIT = "mailbox-login-unknown"
 MEETING_WAYS = ("in_person", "phone")
 
 
@@ -56,59 +61,21 @@ class LoginResult:
 
 @dataclass(frozen=True)
 class Mailbox:
-    """A logged-in reporter's case, opened for this request."""
+    """A logged-in reporter's case, opened for this request; `cookie_value` carries the slid idle deadline."""
 
     session_id: str
     opened: OpenCase
+    cookie_value: str = field(default="", repr=False)
 
     @property
     def case(self) -> Case:
         return self.opened.case
 
 
-class MailboxThrottle:
-    """Per-mailbox backoff after failed logins, held in this worker's memory and never in the database.
-
-    The time of a failed login could date a reporter's visit, so it is not stored. Each worker process
-    counts on its own and a restart forgets; the global rate limit on the login view still caps guessing
-    (and a 90-bit passphrase is out of reach either way).
-    """
-
-    def __init__(self) -> None:
-        self._failures: dict[str, tuple[int, datetime, datetime | None]] = {}  # case id: (count, last, locked until)
-        self._lock = threading.Lock()
-
-    def locked(self, case_id: str, now: datetime) -> bool:
-        with self._lock:
-            entry = self._failures.get(case_id)
-            return entry is not None and entry[2] is not None and entry[2] > now
-
-    def failed(self, case_id: str, now: datetime) -> None:
-        with self._lock:
-            # Forget mailboxes whose last failure is older than the longest lock.
-            for stale in [key for key, (_, last, _) in self._failures.items() if now - last > LONGEST_LOCK]:
-                del self._failures[stale]
-            count = self._failures.get(case_id, (0, now, None))[0] + 1
-            period = lock_period(count)
-            self._failures[case_id] = (count, now, now + period if period else None)
-
-    def succeeded(self, case_id: str) -> None:
-        with self._lock:
-            self._failures.pop(case_id, None)
-
-
-def lock_period(failures: int) -> timedelta | None:
-    """How long a mailbox stays locked after `failures` consecutive failures (doubling, capped)."""
-    if failures < FREE_ATTEMPTS:
-        return None
-    period: timedelta = FIRST_LOCK * (2 ** min(failures - FREE_ATTEMPTS, 20))
-    return min(period, LONGEST_LOCK)
-
-
 def _dummy_salt(settings: Settings, receipt_code: str) -> bytes:
     # Same length and cost as a real salt, stable per typed code, so an unknown receipt costs the same.
     return hashlib.blake2b(receipt_code.encode("utf-8", "replace"), key=settings.receipt_lookup_key,
-                           digest_size=16, person=b"mk-dummy-salt").digest()
+                           digest_size=crypto.MAILBOX_SALT_BYTES, person=b"mk-dummy-salt").digest()
 
 
 def _find_case(session: Session, settings: Settings, receipt_code: str) -> Case | None:
@@ -120,49 +87,105 @@ def _find_case(session: Session, settings: Settings, receipt_code: str) -> Case 
 
 
 def login(session: Session, settings: Settings, receipt_code: str, passphrase: str,
-          *, throttle: MailboxThrottle, now: datetime | None = None) -> LoginResult:
-    """Open a mailbox session, or raise LoginFailed (one message, one KDF run, whatever went wrong)."""
+          *, limits: Limits, now: datetime | None = None) -> LoginResult:
+    """Open a mailbox session, or raise LoginFailed (one message, whatever went wrong).
+
+    A known receipt: refused without a derivation while its mailbox is locked, else one derivation and a
+    failure counted against that mailbox only. An unknown receipt: one derivation against a dummy salt
+    while the global budget for unknown codes (`settings.login_unknown_limit`) lasts, none after it.
+    """
     now = now or utcnow()
-    delete_expired_sessions(session, now)
+    delete_expired_sessions(session, settings, now)
+    passphrase = passphrase[:1024]
     case = _find_case(session, settings, receipt_code)
-    salt = case.reporter_salt if case is not None else _dummy_salt(settings, receipt_code)
-    keys = derive_reporter_keys(passphrase[:1024], salt, settings)
     if case is None:
+        if limits.budget(UNKNOWN_LIMIT, settings.login_unknown_limit):
+            crypto.derive_reporter_keys(passphrase, _dummy_salt(settings, receipt_code))
         session.commit()
         raise LoginFailed()
-    locked = throttle.locked(case.id, now)
-    if locked or not crypto.verify_auth_key(keys.auth_key, case.reporter_auth_digest):
-        if not locked:
-            throttle.failed(case.id, now)
+    if limits.locked(MAILBOX_LIMIT, case.id):
         session.commit()
         raise LoginFailed()
-    throttle.succeeded(case.id)
+    keys = crypto.derive_reporter_keys(passphrase, case.reporter_salt)
+    if not crypto.verify_auth_key(keys.auth_key, case.reporter_auth_digest):
+        limits.failed(MAILBOX_LIMIT, case.id, BACKOFF)
+        session.commit()
+        raise LoginFailed()
+    limits.succeeded(MAILBOX_LIMIT, case.id)
     session_key = crypto.new_session_key()
     row = ReporterSession(
         id=new_id(),
         case_id=case.id,
         wrapped_private_key=crypto.wrap_private_key(keys.private, session_key, purpose="session"),
-        expires_at=now + timedelta(minutes=settings.reporter_idle_minutes),
+        seen_on=now.date(),
     )
     session.add(row)
     session.commit()
-    return LoginResult(row.id, session_cookie_value(row.id, session_key))
+    return LoginResult(row.id, mailbox_cookie(settings, row.id, session_key, _deadline(settings, now)))
 
 
-def delete_expired_sessions(session: Session, now: datetime) -> None:
-    """Drop idle sessions: their expiry time is the only trace of a reporter's visit, kept no longer than needed."""
-    session.execute(delete(ReporterSession).where(ReporterSession.expires_at <= now))
+def _deadline(settings: Settings, now: datetime) -> int:
+    return int((now + timedelta(minutes=settings.reporter_idle_minutes)).timestamp())
+
+
+def idle_deadline_passed(deadline: datetime, now: datetime) -> bool:
+    """The one place that decides whether a mailbox session has been idle too long."""
+    return now >= deadline
+
+
+def _cookie_mac(settings: Settings, payload: str) -> str:
+    mac = hashlib.blake2b(payload.encode("ascii"), key=settings.mailbox_cookie_key, digest_size=16).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def mailbox_cookie(settings: Settings, session_id: str, session_key: bytes, deadline: int) -> str:
+    """"<session id>.<session key>.<idle deadline, Unix seconds>.<MAC>": the deadline is signed, not stored."""
+    payload = f"{session_cookie_value(session_id, session_key)}.{deadline}"
+    return f"{payload}.{_cookie_mac(settings, payload)}"
+
+
+def parse_mailbox_cookie(settings: Settings, value: str) -> tuple[str, bytes, datetime] | None:
+    """(session id, session key, idle deadline), or None for anything malformed or not signed by us."""
+    if not value.isascii():
+        return None
+    payload, _, mac = value.rpartition(".")
+    base, _, deadline = payload.rpartition(".")
+    if not deadline.isdigit() or len(deadline) > 12 or not hmac.compare_digest(_cookie_mac(settings, payload), mac):
+        return None
+    parsed = parse_session_cookie(base)
+    if parsed is None:
+        return None
+    try:
+        return parsed[0], parsed[1], datetime.fromtimestamp(int(deadline), UTC)
+    except (ValueError, OverflowError, OSError):  # a deadline no clock can hold
+        return None
+
+
+def delete_expired_sessions(session: Session, settings: Settings, now: datetime) -> None:
+    """Drop sessions that cannot be alive any more: last used on a day before the idle limit could reach.
+
+    A row knows only the day it was last used, so the cut-off is the day of (now - idle limit): a session
+    used on an earlier day has been idle longer than the limit.
+    """
+    cutoff = (now - timedelta(minutes=settings.reporter_idle_minutes)).date()
+    session.execute(delete(ReporterSession).where(ReporterSession.seen_on < cutoff))
     session.flush()
 
 
 def resume(session: Session, settings: Settings, cookie_value: str, *, now: datetime | None = None) -> Mailbox | None:
-    """The mailbox behind a session cookie, sliding its idle deadline; None if absent, expired or forged."""
+    """The mailbox behind a session cookie, with a new cookie value whose idle deadline has slid; None if the
+    cookie is absent, forged or idle too long (then the row goes too).
+
+    Writes to the database only when the day of last use changes, and then only the day.
+    """
     now = now or utcnow()
-    parsed = parse_session_cookie(cookie_value)
+    parsed = parse_mailbox_cookie(settings, cookie_value)
     if parsed is None:
         return None
-    session_id, session_key = parsed
-    delete_expired_sessions(session, now)
+    session_id, session_key, deadline = parsed
+    if idle_deadline_passed(deadline, now):
+        logout(session, session_id)
+        return None
     row = session.get(ReporterSession, session_id)
     if row is None:
         return None
@@ -174,9 +197,10 @@ def resume(session: Session, settings: Settings, cookie_value: str, *, now: date
         opened = cases.open_as_reporter(session, case, private_key)
     except (crypto.DecryptionError, ValueError, cases.NotAParticipant):
         return None
-    row.expires_at = now + timedelta(minutes=settings.reporter_idle_minutes)
-    session.commit()
-    return Mailbox(row.id, opened)
+    if row.seen_on != now.date():
+        row.seen_on = now.date()
+        session.commit()
+    return Mailbox(row.id, opened, mailbox_cookie(settings, row.id, session_key, _deadline(settings, now)))
 
 
 def logout(session: Session, session_id: str) -> None:
@@ -267,6 +291,9 @@ def _finish(session: Session, mailbox: Mailbox, files: list[UploadedFile]) -> No
         for uploaded in files:
             uploaded.writer.abort()
         raise
+    for uploaded in files:
+        uploaded.writer.committed()
+        uploaded.writer.settle()  # only now: see storage.settle_times
 
 
 def post_reply(session: Session, settings: Settings, mailbox: Mailbox, body: str,
@@ -351,7 +378,8 @@ def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, id
     day = day or today()
     identity = check_identity(settings, identity)
     cases.set_identity(mailbox.opened, identity)
-    cases.add_message(session, mailbox.opened, author_kind="reporter", body=translate(IDENTITY_DISCLOSED_TEXT, DEFAULT_LANGUAGE), day=day,
+    cases.add_message(session, mailbox.opened, author_kind="reporter",
+                      body=translate(IDENTITY_DISCLOSED_TEXT, DEFAULT_LANGUAGE), day=day,
                       kind="identity_disclosed")
     _finish(session, mailbox, [])
 
@@ -360,6 +388,7 @@ def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, id
 class Download:
     content_disposition: str
     chunks: Iterator[bytes]
+    size: int
 
 
 def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_id: str) -> Download | None:
@@ -367,8 +396,5 @@ def download(session: Session, settings: Settings, mailbox: Mailbox, attachment_
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or not hmac.compare_digest(attachment.case_id, mailbox.case.id):
         return None
-    name, chunks = read_attachment(settings.storage_path, mailbox.opened, attachment)
-    # Start decrypting now, inside the request: a damaged file fails before any header is sent, and the
-    # stream no longer needs the database session once the response is being written.
-    first = next(chunks, b"")
-    return Download(content_disposition(name), itertools.chain([first], chunks))
+    stored = read_attachment(settings.storage_path, mailbox.opened, attachment)
+    return Download(content_disposition(stored.name), stored.chunks, stored.size)

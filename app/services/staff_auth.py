@@ -33,19 +33,28 @@ import segno
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import crypto
 from app.config import Settings
 from app.db import get_session
 from app.models import HandlerSession, OneTimeLink, User, utcnow
 from app.services import accounts
+from app.services.limits import Limits, Schedule, derivation_gate, limits_of
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
 
 COOKIE_NAME = "mk_staff"
 FREE_ATTEMPTS = 5
 MAX_LOCK = timedelta(hours=1)
+# The same backoff for every name typed at the login, known or not: a known account keeps it in its row,
+# any other name in the limits store (app/services/limits.py), so locking tells no one which names exist.
+BACKOFF = Schedule(free=FREE_ATTEMPTS, first=timedelta(minutes=1), longest=MAX_LOCK)
+LOGIN_LIMIT = "staff-login"
+# Argon2id at 64 MiB on an anonymous endpoint: a few at once per process, the rest wait this long, then "busy".
+KDF_GATE = "staff-kdf"
+KDF_WAIT_SECONDS = 10
 ENROL_TTL = timedelta(minutes=15)
 # Activity extends a session at most once a minute: the idle limit is counted in tens of minutes, and
 # writing (and syncing to disk) on every page a handler opens would double the cost of a page.
@@ -183,26 +192,32 @@ def activate_invited(
 # --- login and sessions ------------------------------------------------------------------------------
 
 
+def _kdf_gate(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """At most `staff_kdf_concurrency` staff Argon2id runs at once in this process (limits.Busy after a wait)."""
+    return derivation_gate(KDF_GATE, settings.staff_kdf_concurrency, KDF_WAIT_SECONDS)
+
+
 def _check_password(settings: Settings, user: User | None, password: str) -> bool:
     hasher = accounts.password_hasher(settings.handler_kdf)
-    if user is None or user.password_hash is None:
-        key = repr(settings.handler_kdf)
-        if key not in _DUMMY_HASH:
-            _DUMMY_HASH[key] = hasher.hash("not a password of anyone")
-        with contextlib.suppress(VerificationError, InvalidHashError):
-            hasher.verify(_DUMMY_HASH[key], password)
-        return False
-    try:
-        return bool(hasher.verify(user.password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
+    with _kdf_gate(settings):
+        if user is None or user.password_hash is None:
+            key = repr(settings.handler_kdf)
+            if key not in _DUMMY_HASH:
+                _DUMMY_HASH[key] = hasher.hash("not a password of anyone")
+            with contextlib.suppress(VerificationError, InvalidHashError):
+                hasher.verify(_DUMMY_HASH[key], password)
+            return False
+        try:
+            return bool(hasher.verify(user.password_hash, password))
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def _record_failure(user: User, now: datetime) -> None:
     user.failed_logins += 1
-    if user.failed_logins >= FREE_ATTEMPTS:
-        lock = timedelta(minutes=2 ** min(user.failed_logins - FREE_ATTEMPTS, 6))
-        user.locked_until = now + min(lock, MAX_LOCK)
+    lock = BACKOFF.lock_after(user.failed_logins)
+    if lock is not None:
+        user.locked_until = now + lock
 
 
 def start_session(session: Session, user: User, private_key: bytes, now: datetime) -> StartedSession:
@@ -221,22 +236,40 @@ def start_session(session: Session, user: User, private_key: bytes, now: datetim
 
 def _unwrap_with_password(settings: Settings, user: User, password: str) -> bytes:
     assert user.kdf_salt is not None and user.private_key_by_password is not None
-    key = crypto.derive_password_key(password, user.kdf_salt, settings.handler_kdf)
+    with _kdf_gate(settings):
+        key = crypto.derive_password_key(password, user.kdf_salt, settings.handler_kdf)
     return crypto.unwrap_private_key(user.private_key_by_password, key, "password")
 
 
 def login(
-    session: Session, settings: Settings, username: str, password: str, code: str, now: datetime
+    session: Session, settings: Settings, username: str, password: str, code: str, now: datetime,
+    *, limits: Limits | None = None,
 ) -> StartedSession | EnrolmentNeeded:
-    """Check name, password and TOTP code; start a session, or ask for TOTP enrolment. Raises LoginFailed."""
+    """Check name, password and TOTP code; start a session, or ask for TOTP enrolment. Raises LoginFailed.
+
+    Every name costs the same: one gated Argon2id run, or none while the name is locked. A name that is no
+    usable account counts failures and locks by the same schedule (in `limits`, the app's by default), so
+    neither the answer nor the time it takes tells which names exist. Raises limits.Busy when the gate
+    stays full.
+    """
     purge_idle_sessions(session, settings, now)
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    limits = limits or limits_of()
+    name = username.strip()
+    user = session.scalar(select(User).where(User.username == name))
     usable = user is not None and user.active and user.activated
-    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    if usable:
+        assert user is not None
+        locked = user.locked_until is not None and user.locked_until > now
+    else:
+        locked = limits.locked(LOGIN_LIMIT, name)
+    if locked:
+        raise LoginFailed
     password_ok = _check_password(settings, user if usable else None, password)
-    if user is None or not usable or locked or not password_ok:
-        if user is not None and usable and not locked:
+    if user is None or not usable or not password_ok:
+        if user is not None and usable:
             _record_failure(user, now)
+        else:
+            limits.failed(LOGIN_LIMIT, name, BACKOFF)
         raise LoginFailed
     if user.totp_secret is None:
         user.failed_logins = 0
@@ -246,10 +279,29 @@ def login(
     if counter is None:
         _record_failure(user, now)
         raise LoginFailed
-    user.totp_last_counter = counter
+    if not _claim_totp_step(session, user, counter):
+        raise LoginFailed
     user.failed_logins = 0
     user.locked_until = None
     return start_session(session, user, _unwrap_with_password(settings, user, password), now)
+
+
+def _claim_totp_step(session: Session, user: User, counter: int) -> bool:
+    """Record `counter` as used, atomically: of two logins with one code at once, only one gets it.
+
+    A conditional UPDATE (row lock on PostgreSQL, write lock on SQLite) rather than read-then-write: the
+    second transaction re-checks the condition after the first commits and updates nothing.
+    """
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter))
+        .values(totp_last_counter=counter)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_counter", counter)
+    return True
 
 
 def enrol_totp(
@@ -278,7 +330,8 @@ def load_staff(session: Session, settings: Settings, cookie_value: str, now: dat
     if row is None or row.wrapped_private_key is None:
         return None
     user = session.get(User, row.user_id)
-    if user is None or not user.active or row.last_seen_at + timedelta(minutes=settings.handler_idle_minutes) < now:
+    if (user is None or not user.active or row.last_seen_at + timedelta(minutes=settings.handler_idle_minutes) < now
+            or row.created_at + timedelta(hours=settings.handler_session_max_hours) < now):
         session.delete(row)
         session.commit()
         return None
@@ -292,10 +345,15 @@ def load_staff(session: Session, settings: Settings, cookie_value: str, now: dat
     return Staff(user=user, session_id=row.id, private_key=private_key)
 
 
-def purge_idle_sessions(session: Session, settings: Settings, now: datetime) -> None:
-    """Delete every session idle too long, also those whose cookie never comes back."""
-    cutoff = now - timedelta(minutes=settings.handler_idle_minutes)
-    session.execute(delete(HandlerSession).where(HandlerSession.last_seen_at < cutoff))
+def purge_idle_sessions(session: Session, settings: Settings, now: datetime) -> int:
+    """Delete every session idle too long or past its absolute lifetime, also those whose cookie never comes
+    back (at each login and nightly by `meldkluis gc`); returns how many."""
+    idle = now - timedelta(minutes=settings.handler_idle_minutes)
+    started = now - timedelta(hours=settings.handler_session_max_hours)
+    result = session.execute(
+        delete(HandlerSession).where(or_(HandlerSession.last_seen_at < idle, HandlerSession.created_at < started))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def logout(session: Session, session_id: str) -> None:
@@ -306,11 +364,17 @@ def logout(session: Session, session_id: str) -> None:
 def change_password(
     session: Session, settings: Settings, staff: Staff, current: str, new: str, confirm: str
 ) -> None:
-    """Re-wrap the private key under the new password; no case is re-encrypted."""
+    """Re-wrap the private key under the new password; no case is re-encrypted.
+
+    Every other session of the account ends: whoever knew the old password is logged out with it.
+    """
     user = staff.user
     if not _check_password(settings, user, current):
         raise accounts.AccountError(str(_l("Your current password is not right.")))
     _set_password(settings, user, staff.private_key, new, confirm)
+    session.execute(
+        delete(HandlerSession).where(HandlerSession.user_id == user.id, HandlerSession.id != staff.session_id)
+    )
 
 
 def _set_password(settings: Settings, user: User, private_key: bytes, new: str, confirm: str) -> None:
@@ -320,10 +384,10 @@ def _set_password(settings: Settings, user: User, private_key: bytes, new: str, 
     if problems:
         raise accounts.AccountError(" ".join(problems))
     user.kdf_salt = crypto.new_salt()
-    user.password_hash = accounts.password_hasher(settings.handler_kdf).hash(new)
-    user.private_key_by_password = crypto.wrap_private_key(
-        private_key, crypto.derive_password_key(new, user.kdf_salt, settings.handler_kdf), "password"
-    )
+    with _kdf_gate(settings):
+        user.password_hash = accounts.password_hasher(settings.handler_kdf).hash(new)
+        password_key = crypto.derive_password_key(new, user.kdf_salt, settings.handler_kdf)
+    user.private_key_by_password = crypto.wrap_private_key(private_key, password_key, "password")
 
 
 def private_key_from_recovery(user: User, recovery_key: str) -> bytes:

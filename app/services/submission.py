@@ -8,15 +8,12 @@ rolled back, so nothing half-stored remains and no receipt is shown.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import secrets
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
@@ -29,11 +26,11 @@ from app.config import Settings, derive_subkey
 from app.models import Case, CaseExclusion, Channel, ChannelRecipient, Participant, User, new_id, today
 from app.services import cases, clock, notify, storage
 from app.services.cases import OpenCase
+from app.services.limits import Busy, Limits
 from app.services.storage import AttachmentWriter
 from app.services.upload import UploadedFile, file_too_large_message, safe_file_name
 
 COPY_CHUNK = 64 * 1024
-KDF_WAIT_SECONDS = 60
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 
 
@@ -75,10 +72,6 @@ class AlreadyReceived(RuntimeError):
     """This form was sent before (reload, Back, double click): its case exists, nothing new was made."""
 
 
-class KdfBusy(RuntimeError):
-    """Too many key derivations are running; the reporter should try again shortly."""
-
-
 @dataclass(frozen=True)
 class ReportInput:
     channel_slug: str
@@ -99,22 +92,6 @@ class Receipt:
     passphrase: str = field(repr=False)
     reply_by: date | None
     wordlist_language: str = "en"
-
-
-@functools.cache
-def _kdf_gate(size: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(max(1, size))
-
-
-def derive_reporter_keys(passphrase: str, salt: bytes, settings: Settings) -> crypto.ReporterKeys:
-    """Argon2id for an anonymous endpoint: at most `settings.kdf_concurrency` runs at once."""
-    gate = _kdf_gate(settings.kdf_concurrency)
-    if not gate.acquire(timeout=KDF_WAIT_SECONDS):
-        raise KdfBusy()
-    try:
-        return crypto.derive_reporter_keys(passphrase, salt, settings.reporter_kdf)
-    finally:
-        gate.release()
 
 
 @dataclass(frozen=True)
@@ -181,13 +158,14 @@ class CaseDraft:
     """A case that exists only as an id and a key while its files stream in."""
 
     opened: OpenCase
-    storage_root: Path
+    batch: storage.FileBatch
     files: list[UploadedFile] = field(default_factory=list)
     named_files: bool = False  # a file was begun: its encryption binds the case id, which is now fixed
 
     @classmethod
     def start(cls, settings: Settings) -> CaseDraft:
-        return cls(OpenCase(Case(id=new_id()), crypto.new_case_key()), settings.storage_path)
+        opened = OpenCase(Case(id=new_id()), crypto.new_case_key())
+        return cls(opened, storage.FileBatch(settings.storage_path, opened, settings.storage_reserve_bytes))
 
     def name_after(self, settings: Settings, token: str) -> bool:
         """Give the draft the case id of its form's one-time token; False if the token is not valid.
@@ -205,12 +183,11 @@ class CaseDraft:
 
     def begin_file(self) -> AttachmentWriter:
         self.named_files = True
-        return storage.begin_attachment(self.storage_root, self.opened)
+        return self.batch.begin()
 
     def discard(self) -> None:
-        """Remove every file written for this draft (finished or not)."""
-        for uploaded in self.files:
-            uploaded.writer.abort()
+        """Remove every file begun for this draft (finished or not), unless the case was committed."""
+        self.batch.discard()
         self.files.clear()
 
 
@@ -266,24 +243,40 @@ def _new_reference(session: Session) -> str:
             return reference
 
 
+def admit_report(settings: Settings, limits: Limits) -> None:
+    """Take one report from the global budget, or raise limits.Busy ("try again in a few minutes").
+
+    Busy also when the storage volume is down to its reserve: a flood must not fill the disk under the
+    database. Over Tor every reporter looks the same, so the budget is global (`MELDKLUIS_SUBMIT_LIMIT`).
+    """
+    if not storage.has_room(settings.storage_path, settings.storage_reserve_bytes):
+        raise Busy("storage reserve")
+    if not limits.budget("submissions", settings.submit_limit):
+        raise Busy("submissions")
+
+
 def finish_report(session: Session, settings: Settings, draft: CaseDraft, report: ReportInput,
-                  *, day: date | None = None, found: ReportChannel | None = None) -> Receipt:
+                  *, day: date | None = None, found: ReportChannel | None = None,
+                  limits: Limits | None = None) -> Receipt:
     """Validate and commit the drafted case with its sealed report, files and participants.
 
-    Commits exactly once. Any failure (validation, KDF, storage, database) removes the draft's files and
-    rolls back, then re-raises. `found`: as for `validate_report`.
+    Commits exactly once. Any failure (validation, busy, storage, database) removes the draft's files
+    and rolls back, then re-raises. `found`: as for `validate_report`. With `limits` (the HTTP path) a valid
+    report must also pass `admit_report`.
     """
     day = day or today()
     try:
         if session.get(Case, draft.opened.case.id) is not None:
             raise AlreadyReceived()
         channel, recipients, selected = validate_report(session, settings, report, len(draft.files), found)
+        if limits is not None:
+            admit_report(settings, limits)
         identity = (report.identity or "").strip()
         receipt_code = crypto.new_receipt_code()
         wordlist_language = report.language if report.language in crypto.WORDLISTS else "en"
         passphrase = crypto.new_passphrase(language=wordlist_language)
-        salt = crypto.new_salt()
-        keys = derive_reporter_keys(passphrase, salt, settings)
+        salt = crypto.new_mailbox_salt()
+        keys = crypto.derive_reporter_keys(passphrase, salt)
         opened = draft.opened
         case = opened.case
         case.reference = _new_reference(session)
@@ -317,6 +310,8 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
             uploaded.writer.finish(session, name=uploaded.name, author_kind="reporter", day=day)
         notify.queue_notification(session, [user.id for user in selected], "new_case")
         session.commit()
+        for uploaded in draft.files:
+            uploaded.writer.committed()
     except IntegrityError:
         session.rollback()
         draft.discard()
@@ -327,6 +322,8 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         session.rollback()
         draft.discard()
         raise
+    for uploaded in draft.files:
+        uploaded.writer.settle()  # only now: see storage.settle_times
     return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by, wordlist_language)
 
 

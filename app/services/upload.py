@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.http import parse_options_header
 
-from app.services.storage import AttachmentWriter
+from app.services.storage import AttachmentWriter, NoRoom
 
 # gunicorn reads the body in small pieces per call; 1 MiB reads keep the Python overhead per byte low.
 READ_CHUNK = 1024 * 1024
@@ -46,6 +46,7 @@ class ParsedForm:
     files: list[UploadedFile] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
     file_too_large: bool = False
+    no_room: bool = False  # storage is down to its reserve: the files were refused, the text is kept
 
     def add_error(self, name: str, message: str) -> None:
         messages = self.errors.setdefault(name, [])
@@ -101,6 +102,13 @@ def _decode_text(name: str, raw: bytes, parsed: ParsedForm) -> str:
 def file_too_large_message(max_file_bytes: int) -> str:
     megabytes = max(1, max_file_bytes // (1024 * 1024))
     return str(_l("A file is larger than %(n)s MB. Nothing was stored.", n=megabytes))
+
+
+def _no_room(name: str, parsed: ParsedForm) -> None:
+    parsed.no_room = True
+    parsed.discard_files()
+    parsed.add_error(name, str(_l("The server cannot take files at the moment. Nothing was stored. Please try "
+                                  "again later, or send your text without files now.")))
 
 
 def _too_long(name: str, parsed: ParsedForm) -> None:
@@ -212,7 +220,7 @@ class _MultipartReader:
                 del self.buffer[: line_end + 2]
                 self.state = "headers"
             if self.state == "headers":
-                header_end = self.buffer.find(b"\r\n\r\n")
+                header_end = self.buffer.find(b"\r\n\r\n", 0, self.MAX_HEADER_BYTES + 4)
                 if header_end < 0:
                     if len(self.buffer) > self.MAX_HEADER_BYTES:
                         raise BadRequest()
@@ -289,12 +297,15 @@ def _start_file(name: str, filename: str, parsed: ParsedForm, limits: UploadLimi
                 begin_file: Callable[[], AttachmentWriter], file_fields: frozenset[str]) -> _Part:
     part = _Part(name, file_name=safe_file_name(filename))
     # An empty file input still sends a part with an empty file name: nothing was chosen.
-    if name not in file_fields or not filename or parsed.file_too_large:
+    if name not in file_fields or not filename or parsed.file_too_large or parsed.no_room:
         return part
     if len(parsed.files) >= limits.max_files:
         parsed.add_error(name, str(_l("You can add at most %(n)s files.", n=limits.max_files)))
         return part
-    part.writer = begin_file()
+    try:
+        part.writer = begin_file()
+    except NoRoom:
+        _no_room(name, parsed)
     return part
 
 
@@ -316,7 +327,12 @@ def _feed(part: _Part, data: bytes, parsed: ParsedForm, limits: UploadLimits) ->
         parsed.discard_files()
         parsed.add_error(part.name, file_too_large_message(limits.max_file_bytes))
         return
-    part.writer.write(data)
+    try:
+        part.writer.write(data)
+    except NoRoom:
+        part.writer.abort()
+        part.writer = None
+        _no_room(part.name, parsed)
 
 
 def _end_part(part: _Part, parsed: ParsedForm) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
@@ -18,13 +19,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.db import get_session
+from app.extensions import limiter
 from app.forms import BaseForm
 from app.models import utcnow
-from app.services import accounts, clock, handling, staff_auth
+from app.services import accounts, clock, handling, inflow, limits, staff_auth
 from app.services.cases import OpenCase
 from app.services.handling import STATUSES
 from app.services.staff_auth import COOKIE_NAME, current_staff, require_role, require_staff, settings_of_app
-from app.web import commit_or_error
+from app.web import commit_or_error, file_response
 
 bp = Blueprint("handler", __name__)
 
@@ -204,7 +206,12 @@ def activate(token: str) -> str:
                            qr=staff_auth.totp_qr_svg(secret, user.username), secret=secret)
 
 
+def _staff_login_limit() -> str:
+    return settings_of_app().staff_login_limit
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_staff_login_limit, methods=["POST"])
 def login() -> Any:
     form = LoginForm()
     error = None
@@ -216,6 +223,10 @@ def login() -> Any:
         except staff_auth.LoginFailed:
             session.commit()  # keep the failure count
             error = str(staff_auth.LoginFailed.message)
+        except limits.Busy:
+            session.rollback()
+            return render_template("handler/login.html", form=form, error=_("Many logins are being tried at the moment. "
+                                                                       "Wait a minute and try again.")), 503
         else:
             session.commit()
             if isinstance(outcome, staff_auth.EnrolmentNeeded):
@@ -321,8 +332,10 @@ def inbox() -> str:
     page = request.args.get("page", "1")
     listing = handling.inbox(get_session(), staff.user.id, g.lang, clock.today(),
                              page=int(page) if page.isdigit() else 1, **filters)
+    arrivals = inflow.inflow(get_session(), staff.user.id, clock.today())
     return render_template("handler/inbox.html", listing=listing, filters=filters, staff=staff,
-                           channels=handling.channel_choices(get_session(), g.lang), statuses=STATUSES)
+                           channels=handling.channel_choices(get_session(), g.lang), statuses=STATUSES,
+                           inflow=arrivals, usual_per_day=format_decimal(round(arrivals.usual, 1)))
 
 
 def _with_case(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -427,11 +440,9 @@ for _name, (_form_class, _run) in CASE_ACTIONS.items():
 @_with_case
 def attachment(opened: OpenCase, staff: staff_auth.Staff, attachment_id: str) -> Response:
     try:
-        name, chunks = handling.attachment_download(get_session(), settings_of_app(), opened, staff, attachment_id)
+        name, chunks, size = handling.attachment_download(get_session(), settings_of_app(), opened, staff,
+                                                          attachment_id)
     except handling.CaseNotFound:
         abort(404)
     get_session().commit()
-    return Response(chunks, mimetype="application/octet-stream", headers={
-        "Content-Disposition": handling.content_disposition(name),
-        "X-Content-Type-Options": "nosniff",
-    })
+    return file_response(chunks, size, handling.content_disposition(name))

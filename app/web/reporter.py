@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
@@ -30,15 +29,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.config import Settings
 from app.db import get_session
-from app.extensions import limiter
 from app.forms import BaseForm
 from app.i18n import stored_text
 from app.models import Organisation
 from app.services import mailbox as mailboxes
 from app.services import storage, submission
+from app.services.limits import Busy, limits_of
 from app.services.storage import AttachmentWriter
 from app.services.submission import QUESTIONS, ReportInput, SubmissionError
 from app.services.upload import ParsedForm, UploadLimits, parse_form
+from app.web import file_response
 
 bp = Blueprint("reporter", __name__)
 
@@ -113,10 +113,10 @@ FORM_NOT_VERIFIED = _l("This form could not be verified. Everything you typed is
                        "again.")
 MAILBOX_FORM_NOT_VERIFIED = _l("This form could not be verified, so nothing was stored. Your text is still in "
                                "its box: please send it again.")
-BUSY = _l("Many reports are arriving at this moment. Nothing was stored. Everything you typed is still here: "
-          "please press Send again in a few minutes.")
 STORAGE_FAILED = _l("Your report could not be stored because of a problem on our side. Nothing was saved. "
                     "Everything you typed is still here: please press Send again in a few minutes.")
+BUSY_TEXT = _l("Many reports are arriving at the moment, so we cannot take yours right now. Please send it "
+               "again in a few minutes.")
 STATUS_LABELS = {
     "new": _l("Received"),
     "acknowledged": _l("Receipt confirmed"),
@@ -211,6 +211,18 @@ def _csrf_valid(form: BaseForm) -> bool:
     return form.validate() or not form.csrf_token.errors
 
 
+def _owned_by_request(batch: storage.FileBatch) -> storage.FileBatch:
+    """The request owns the files it writes: whatever way it ends, uncommitted ones are removed."""
+    g.setdefault("file_batches", []).append(batch)
+    return batch
+
+
+@bp.teardown_request
+def _discard_uncommitted_files(_error: BaseException | None) -> None:
+    for batch in g.pop("file_batches", []):
+        batch.discard()
+
+
 def _require_csrf(form: BaseForm, parsed: ParsedForm | None = None) -> None:
     if not form.validate() and form.csrf_token.errors:
         if parsed is not None:
@@ -293,6 +305,7 @@ def submit_form(slug: str) -> tuple[str, int]:
 def submit(slug: str) -> tuple[str, int]:
     settings = _settings()
     draft = submission.CaseDraft.start(settings)
+    _owned_by_request(draft.batch)
     parsed = ParsedForm()
 
     def begin_file() -> AttachmentWriter:
@@ -320,7 +333,7 @@ def submit(slug: str) -> tuple[str, int]:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
         return _render_submit(found, form, general=general, files_lost=True, once=once,
-                              status=413 if parsed.file_too_large else 400)
+                              status=413 if parsed.file_too_large else 503 if parsed.no_room else 400)
     if once and not draft.name_after(settings, once):
         # A damaged one-time token: shown again with a new one. (A post with none, made by a tool rather than
         # our form, keeps the draft's random id: the token only guards against a browser sending a form twice.)
@@ -337,14 +350,16 @@ def submit(slug: str) -> tuple[str, int]:
         language=g.get("lang", "nl"),
     )
     try:
-        receipt = submission.finish_report(get_session(), settings, draft, report, found=found)
+        receipt = submission.finish_report(get_session(), settings, draft, report, found=found,
+                                           limits=limits_of())
     except SubmissionError as error:
         general = _attach_errors(form, error.errors)
         return _render_submit(found, form, general=general, files_lost=bool(parsed.files), once=once, status=400)
     except submission.AlreadyReceived:
         return render_template("reporter/already_received.html", channel=channel), 200
-    except submission.KdfBusy:
-        return _render_submit(found, form, general=[str(BUSY)], files_lost=bool(parsed.files), once=once, status=503)
+    except Busy:
+        return _render_submit(found, form, general=[str(BUSY_TEXT)], files_lost=bool(parsed.files), once=once,
+                              status=503)
     except OSError:
         # The files could not be written (disk full, storage gone): nothing was committed (finish_report rolled
         # back and removed its files); the form comes back with every word the reporter typed.
@@ -390,12 +405,21 @@ def _no_file() -> AttachmentWriter:
     raise AssertionError("no file is written without a mailbox session")
 
 
-def _login_limit() -> str:
-    return _settings().ratelimit_mailbox_login
+def _set_mailbox_cookie(response: Response, value: str) -> None:
+    response.set_cookie(mailboxes.COOKIE_NAME, value, httponly=True, samesite="Strict",
+                        secure=_settings().secure_cookies, path="/")
+
+
+@bp.after_request
+def slide_mailbox_cookie(response: Response) -> Response:
+    """Every mailbox response carries the cookie with the idle deadline moved on (it is in no database row)."""
+    mailbox = g.get("mailbox")
+    if mailbox is not None and request.endpoint != "reporter.logout":
+        _set_mailbox_cookie(response, mailbox.cookie_value)
+    return response
 
 
 @bp.route("/brievenbus/inloggen", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
     failed = False
@@ -403,18 +427,15 @@ def login() -> Response | tuple[str, int]:
         _require_csrf(form)
         try:
             result = mailboxes.login(get_session(), _settings(), form.receipt_code.data or "",
-                                     form.passphrase.data or "",
-                                     throttle=current_app.extensions[mailboxes.THROTTLE_EXTENSION])
+                                     form.passphrase.data or "", limits=limits_of())
         except mailboxes.LoginFailed:
             failed = True
-            # Shown again without what was typed for the login, but with a carried text (it is the reporter's).
+            # Shown again without what was typed for the login (never echoed, nor a 1 MB "passphrase"), but
+            # with a carried unsent text: it is the reporter's own.
             form = LoginForm(formdata=None, unsent=form.unsent.data, unsent_kind=form.unsent_kind.data)
-        except submission.KdfBusy:
-            abort(429)
         else:
             response = _after_login(result.cookie_value, form)
-            response.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value, httponly=True, samesite="Strict",
-                                secure=_settings().secure_cookies, path="/")
+            _set_mailbox_cookie(response, result.cookie_value)
             return response
     return render_template("reporter/login.html", form=form, failed=failed,
                            expired=request.args.get("expired") == "1",
@@ -471,7 +492,8 @@ def mailbox() -> tuple[str, int]:
 @bp.post("/brievenbus/bericht")
 def reply() -> Response | tuple[str, int]:
     settings = _settings()
-    parsed = _parse_with_files(lambda: storage.begin_attachment(settings.storage_path, g.mailbox.opened))
+    parsed = _parse_with_files(_owned_by_request(
+        storage.FileBatch(settings.storage_path, g.mailbox.opened, settings.storage_reserve_bytes)).begin)
     form = ReplyForm(formdata=parsed.fields)
     if not _csrf_valid(form):
         parsed.discard_files()
@@ -480,7 +502,7 @@ def reply() -> Response | tuple[str, int]:
         parsed.discard_files()
         general = _attach_errors(form, parsed.errors)
         return _render_mailbox(reply=form, general=general, files_lost=True,
-                               status=413 if parsed.file_too_large else 400)
+                               status=413 if parsed.file_too_large else 503 if parsed.no_room else 400)
     try:
         mailboxes.post_reply(get_session(), settings, g.mailbox, parsed.fields.get("body", ""), parsed.files)
     except mailboxes.MailboxError as error:
@@ -529,9 +551,7 @@ def download(attachment_id: str) -> Response:
     file = mailboxes.download(get_session(), _settings(), g.mailbox, attachment_id)
     if file is None:
         abort(404)
-    response = Response(stream_with_context(file.chunks), mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = file.content_disposition
-    return response
+    return file_response(file.chunks, file.size, file.content_disposition)
 
 
 @bp.post("/brievenbus/uitloggen")

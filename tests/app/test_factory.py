@@ -33,7 +33,7 @@ def test_security_headers_on_pages_and_errors(client: FlaskClient) -> None:
         csp = headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp
         assert "frame-ancestors 'none'" in csp and "base-uri 'none'" in csp and "form-action 'self'" in csp
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Cache-Control"] == "no-store"
         assert "Server" not in headers

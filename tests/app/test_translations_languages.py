@@ -26,7 +26,7 @@ OTHER_LANGUAGES = [lang for lang in LANGUAGES if lang not in STAFF_LANGUAGES]
 REPORTER_SOURCES = (
     "templates/base.html", "templates/error.html", "templates/macros.html", "templates/reporter/*.html",
     "app/web/reporter.py", "app/forms.py", "app/services/submission.py", "app/services/mailbox.py",
-    "app/services/upload.py",
+    "app/services/upload.py", "app/services/scrub.py",  # scrub.py: hidden data removed (h/mat2)
 )
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 # The same word in English and in the language: not a text left untranslated.

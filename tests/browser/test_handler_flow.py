@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pyotp
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app import db
@@ -17,6 +19,11 @@ from app.services.submission import ReportInput, submit_report
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough password 123"
+WAIT_MS = 30_000  # a busy machine; checks wait for what the page must show, never for a time
+
+
+def shows(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    expect(page.locator("body")).to_contain_text(text, timeout=WAIT_MS)
 
 
 def _handler(app: Flask) -> str:
@@ -50,38 +57,42 @@ def test_report_to_closed_case_in_a_real_browser(app: Flask, live_server: str, p
     handler.fill("#code", pyotp.TOTP(secret).now())
     handler.click("button[type=submit]")
     first_row = handler.locator("table.inbox tbody tr").first
-    assert receipt.reference in first_row.inner_text()
+    expect(first_row).to_contain_text(receipt.reference, timeout=WAIT_MS)
     assert ack_due.isoformat() in first_row.inner_text()
 
     first_row.locator("a").first.click()
-    assert "Facturen worden dubbel betaald." in handler.content()
-    assert handler.locator("#acknowledge-text").input_value().startswith("Wij hebben uw bericht ontvangen")
+    shows(handler, "Facturen worden dubbel betaald.")
+    expect(handler.locator("#acknowledge-text")).to_have_value(re.compile("^Wij hebben uw bericht ontvangen"),
+                                                               timeout=WAIT_MS)
     handler.click("#acknowledge button[type=submit]")
+    expect(handler.locator("#acknowledge")).to_have_count(0, timeout=WAIT_MS)
     handler.fill("#reply-text", "Kunt u aangeven om welke facturen het gaat?")
     handler.click("#reply button[type=submit]")
-    assert "Kunt u aangeven" in handler.content()
+    shows(handler, "Kunt u aangeven")
 
     reporter.goto(f"{live_server}/nl/brievenbus/inloggen")
     reporter.fill("#receipt_code", receipt.receipt_code)
     reporter.fill("#passphrase", receipt.passphrase)
     reporter.click("main button[type=submit]")
-    assert "Kunt u aangeven om welke facturen het gaat?" in reporter.content()
-    assert "Wij hebben uw bericht ontvangen" in reporter.content()
+    shows(reporter, "Kunt u aangeven om welke facturen het gaat?")
+    shows(reporter, "Wij hebben uw bericht ontvangen")
     reporter.fill("#body", "Het gaat om de facturen van leverancier X.")
     reporter.click("form[action$='/brievenbus/bericht'] button[type=submit]")
-    assert "leverancier X" in reporter.content()
+    shows(reporter, "leverancier X")
 
     handler.reload()
-    assert "Het gaat om de facturen van leverancier X." in handler.content()
+    shows(handler, "Het gaat om de facturen van leverancier X.")
     handler.fill("#feedback-text", "We hebben de betalingen stopgezet en onderzoeken de zaak verder.")
     handler.click("#feedback button[type=submit]")
+    shows(handler, "We hebben de betalingen stopgezet")
     handler.select_option("#close-outcome", "founded")
     handler.click("#close button[type=submit]")
-    assert handler.locator("#close").count() == 0 and handler.locator("#reply").count() == 0
+    expect(handler.locator("#close")).to_have_count(0, timeout=WAIT_MS)
+    expect(handler.locator("#reply")).to_have_count(0, timeout=WAIT_MS)
     with db.session_scope(app) as session:
         closed = session.get(Case, receipt.case_id)
         assert closed is not None and closed.status == "closed"
         assert closed.acknowledged_on == clock.today() and closed.feedback_on == clock.today()
     reporter.reload()
-    assert "We hebben de betalingen stopgezet" in reporter.content()
+    shows(reporter, "We hebben de betalingen stopgezet")
     reporter.context.close()

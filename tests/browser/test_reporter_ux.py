@@ -183,3 +183,16 @@ def test_sharing_identity_goes_through_a_confirmation_that_says_who_reads_it(app
     page.get_by_text("Your identity has been shared with the handlers.").wait_for()
     with db.session_scope(app) as session:
         assert session.get(Case, receipt.case_id).identity_sealed is not None
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_on_a_phone_the_three_warnings_come_before_the_buttons(live_server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/{lang}/")
+    warnings = page.locator("ul.warnings > li")
+    assert warnings.count() == 3
+    last_warning = warnings.nth(2).bounding_box()
+    first_button = page.locator("p.actions a.button").first.bounding_box()
+    assert last_warning and first_button and last_warning["y"] + last_warning["height"] <= first_button["y"]
+    assert first_button["y"] < 844  # all of it on the first screen
+    assert "Tor Browser" in warnings.nth(1).inner_text()

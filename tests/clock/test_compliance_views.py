@@ -64,7 +64,7 @@ def test_compliance_pages_show_no_content(
             identity=f"{CANARY} Jan Jansen"), [(f"{CANARY}.txt", io.BytesIO(CANARY.encode()))])
     with app.test_request_context(), db.session_scope(app) as session:
         case = session.get(Case, receipt.case_id)
-        keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt, settings.reporter_kdf)
+        keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt)
         opened = cases.open_as_reporter(session, case, keys.private)
         cases.add_message(session, opened, author_kind="reporter", body=f"{CANARY} message", day=case.received_on)
         cases.add_note(session, opened, handler_id, f"{CANARY} note")

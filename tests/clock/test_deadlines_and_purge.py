@@ -120,14 +120,14 @@ def _full_case(app: Flask, handler_id: str, canary: str) -> tuple[str, list[byte
             [(f"{canary}.pdf", io.BytesIO(canary.encode() * 50))])
     with app.test_request_context(), db.session_scope(app) as session:
         case = session.get(Case, receipt.case_id)
-        keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt, settings.reporter_kdf)
+        keys = crypto.derive_reporter_keys(receipt.passphrase, case.reporter_salt)
         opened = cases.open_as_reporter(session, case, keys.private)
         cases.add_message(session, opened, author_kind="reporter", body=canary, day=case.received_on)
         cases.add_note(session, opened, handler_id, canary)
         session.add(Participant(case_id=case.id, user_id=handler_id,
                                 sealed_case_key=crypto.seal_case_key(opened.key, keys.public, case.id)))
         session.add(ReporterSession(case_id=case.id, wrapped_private_key=secrets.token_bytes(72),
-                                    expires_at=clock.datetime.now(clock.UTC) + timedelta(hours=1)))
+                                    seen_on=clock.datetime.now(clock.UTC).date()))
         case.closed_on = clock.today() - timedelta(days=400)
         case.status, case.outcome = "closed", "no_wrongdoing"
         session.flush()

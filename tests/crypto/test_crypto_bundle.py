@@ -13,11 +13,15 @@ import pytest
 
 import crypto
 from crypto import (
+    CHUNK_SIZE,
+    FORMAT_VERSION,
+    NO_META,
     BundleFile,
     BundleText,
     DecryptionError,
+    FileEncryptor,
     KeyPair,
-    encrypt_file,
+    Meta,
     export_private_key_file,
     generate_keypair,
     load_private_key_file,
@@ -25,8 +29,9 @@ from crypto import (
     new_file_key,
     new_recovery_key,
     open_bundle,
-    seal_bytes,
+    padme,
     seal_case_key,
+    seal_file_key,
     seal_text,
     write_bundle,
 )
@@ -46,7 +51,8 @@ def make_bundle(handler: KeyPair, files: dict[str, bytes], texts: dict[tuple[str
     # What the server does: it holds only ciphertext and the handler's existing sealed case key.
     case_key = new_case_key()
     sealed_texts = [
-        BundleText(kind, row_id, seal_text(case_key, text, case_id=CASE_ID, kind=kind, row_id=row_id))
+        BundleText(kind, row_id, seal_text(case_key, text, case_id=CASE_ID, kind=kind, row_id=row_id,
+                                           meta=META.get(kind, NO_META)), META.get(kind, NO_META))
         for (kind, row_id), text in texts.items()
     ]
     sealed_files = []
@@ -57,21 +63,26 @@ def make_bundle(handler: KeyPair, files: dict[str, bytes], texts: dict[tuple[str
             f"{CASE_ID}/f{index}".encode(),
             io.BytesIO(),
         )
-        encrypt_file(io.BytesIO(data), stream, file_key, binding)
+        encryptor = FileEncryptor(stream, file_key, binding)
+        encryptor.write(data)
+        size = encryptor.close_padded()
         sealed_files.append(
             BundleFile(
                 row_id=row_id,
-                name_sealed=seal_text(case_key, name, case_id=CASE_ID, kind="attachment-name", row_id=row_id),
-                file_key_sealed=seal_bytes(
-                    case_key, file_key, case_id=CASE_ID, kind="file-key", row_id=row_id
-                ),
+                name_sealed=seal_text(case_key, name, case_id=CASE_ID, kind="attachment-name", row_id=row_id,
+                                      meta=FILE_META),
+                file_key_sealed=seal_file_key(case_key, file_key, size, case_id=CASE_ID, row_id=row_id,
+                                              meta=FILE_META),
                 binding=binding,
                 data=stream.getvalue(),
+                meta=FILE_META,
             )
         )
     return write_bundle(CASE_ID, seal_case_key(case_key, handler.public, CASE_ID), sealed_texts, sealed_files)
 
 
+META = {"report": Meta(author_kind="reporter"), "message": Meta("handler", "message", 1)}
+FILE_META = Meta(author_kind="reporter")
 TEXTS = {
     ("report", "r1"): "Er wordt gefraudeerd bij inkoop.",
     ("message", "m1"): "Dank u, we kijken ernaar. ✓",
@@ -90,11 +101,19 @@ def test_bundle_round_trip(case: Case) -> None:
     assert opened.case_id == CASE_ID
     assert {(t.kind, t.row_id): t.text for t in opened.texts} == TEXTS
     assert {f.name: f.data for f in opened.files} == FILES
+    assert {t.kind: t.meta for t in opened.texts} == META
+
+
+def test_bundle_files_are_padded_and_keep_their_size_inside(case: Case) -> None:
+    document = json.loads(case.bundle)
+    stored = {len(base64.b64decode(f["data"])) for f in document["files"]}
+    scan = len(FILES["scan.pdf"])
+    assert stored == {25 + 17, 25 + padme(scan) + (padme(scan) // CHUNK_SIZE + 1) * 17}
 
 
 def test_bundle_holds_only_ciphertext(case: Case) -> None:
     document = json.loads(case.bundle)
-    assert document["format"] == "meldkluis-bundle" and document["version"] == 1
+    assert document["format"] == "meldkluis-bundle" and document["version"] == FORMAT_VERSION
     for plaintext in [*TEXTS.values(), *FILES]:
         assert plaintext.encode() not in case.bundle
     assert FILES["scan.pdf"][:64] not in base64.b64decode(document["files"][0]["data"])
@@ -114,6 +133,19 @@ def _tampered(bundle: bytes, edit: str) -> bytes:
         texts[0]["row_id"], texts[1]["row_id"] = texts[1]["row_id"], texts[0]["row_id"]
     elif edit == "kind":
         document["texts"][0]["kind"] = "note"
+    elif edit == "author":
+        document["texts"][1]["meta"]["author_kind"] = "reporter"
+    elif edit == "message_kind":
+        document["texts"][1]["meta"]["message_kind"] = "feedback"
+    elif edit == "position":
+        document["texts"][1]["meta"]["position"] = 2
+    elif edit == "file_message":
+        document["files"][0]["meta"]["message_id"] = "m1"
+    elif edit == "meta_missing":
+        del document["texts"][0]["meta"]
+    elif edit == "pad_file":
+        raw = base64.b64decode(document["files"][1]["data"])
+        document["files"][1]["data"] = base64.b64encode(raw + raw[-17:]).decode()
     elif edit == "binding":
         document["files"][0]["binding"] = base64.b64encode(b"c-5f2a/f1").decode()
     elif edit == "swap_file_keys":
@@ -126,7 +158,7 @@ def _tampered(bundle: bytes, edit: str) -> bytes:
         raw = base64.b64decode(document["files"][0]["data"])
         document["files"][0]["data"] = base64.b64encode(raw[: 25 + 65536 + 17]).decode()
     elif edit == "version":
-        document["version"] = 2
+        document["version"] = 1
     elif edit == "version_true":
         document["version"] = True
     elif edit == "format":
@@ -148,6 +180,11 @@ def _tampered(bundle: bytes, edit: str) -> bytes:
         "case_id",
         "swap_rows",
         "kind",
+        "author",
+        "message_kind",
+        "position",
+        "file_message",
+        "meta_missing",
         "binding",
         "swap_file_keys",
         "truncate_file",
@@ -220,7 +257,7 @@ def _args(paths: dict[str, Path]) -> list[str]:
 
 def _check_output(out: Path) -> None:
     assert (out / "report-r1.txt").read_text(encoding="utf-8") == TEXTS[("report", "r1")]
-    assert (out / "message-m1.txt").read_text(encoding="utf-8") == TEXTS[("message", "m1")]
+    assert (out / "message-0001-handler-m1.txt").read_text(encoding="utf-8") == TEXTS[("message", "m1")]
     assert (out / "files" / "scan.pdf").read_bytes() == FILES["scan.pdf"]
     assert (out / "files" / "leeg.txt").read_bytes() == b""
 
@@ -369,3 +406,28 @@ def test_crypto_imports_nothing_from_the_web_stack() -> None:
         [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_bundle_binding_is_recomputed_not_trusted() -> None:
+    # A forger seals everything themselves; a file bound to another case and row, consistently, must not open
+    # as row f0 of this case.
+    handler = generate_keypair()
+    case_key, file_key, foreign = new_case_key(), new_file_key(), b"another-case/f9"
+    stream = io.BytesIO()
+    encryptor = FileEncryptor(stream, file_key, foreign)
+    encryptor.write(b"elsewhere")
+    size = encryptor.close_padded()
+    forged = BundleFile(
+        row_id="f0",
+        name_sealed=seal_text(case_key, "scan.pdf", case_id=CASE_ID, kind="attachment-name", row_id="f0"),
+        file_key_sealed=seal_file_key(case_key, file_key, size, case_id=CASE_ID, row_id="f0"),
+        binding=foreign,
+        data=stream.getvalue(),
+    )
+    bundle = write_bundle(CASE_ID, seal_case_key(case_key, handler.public, CASE_ID), [], [forged])
+    with pytest.raises(DecryptionError):
+        open_bundle(bundle, handler.private)
+    document = json.loads(bundle)
+    del document["files"][0]["binding"]
+    with pytest.raises(DecryptionError):
+        open_bundle(json.dumps(document).encode(), handler.private)

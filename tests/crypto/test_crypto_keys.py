@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import (
+    FORMAT_VERSION,
     HANDLER_KDF,
     TEST_KDF,
     DecryptionError,
@@ -86,7 +87,7 @@ def test_handler_kdf_end_to_end() -> None:
 def test_wrap_round_trip(purpose: str) -> None:
     pair, wrapping_key = generate_keypair(), new_session_key()
     wrapped = wrap_private_key(pair.private, wrapping_key, purpose)
-    assert wrapped[0] == 1
+    assert wrapped[0] == FORMAT_VERSION
     assert pair.private not in wrapped
     assert unwrap_private_key(wrapped, wrapping_key, purpose) == pair.private
 

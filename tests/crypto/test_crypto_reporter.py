@@ -3,20 +3,20 @@
 import math
 import re
 
+import nacl.pwhash.argon2id
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import crypto.params
 from crypto import (
-    HANDLER_KDF,
+    MAILBOX_SALT_BYTES,
     PASSPHRASE_WORDS,
-    REPORTER_KDF,
-    TEST_KDF,
     auth_key_digest,
     derive_reporter_keys,
+    new_mailbox_salt,
     new_passphrase,
     new_receipt_code,
-    new_salt,
     normalize_passphrase,
     normalize_receipt_code,
     passphrase_entropy_bits,
@@ -142,24 +142,36 @@ def test_normalize_passphrase_is_idempotent(text: str) -> None:
 
 
 def test_reporter_keys_are_deterministic_and_independent() -> None:
-    salt, passphrase = new_salt(), new_passphrase()
-    keys = derive_reporter_keys(passphrase, salt, TEST_KDF)
+    salt, passphrase = new_mailbox_salt(), new_passphrase()
+    assert len(salt) == MAILBOX_SALT_BYTES == 32
+    keys = derive_reporter_keys(passphrase, salt)
     assert len(keys.private) == len(keys.public) == len(keys.auth_key) == 32
     assert keys.public == public_key_of(keys.private)
     assert keys.private != keys.auth_key
-    assert derive_reporter_keys(passphrase.upper().replace(" ", "  "), salt, TEST_KDF) == keys
-    assert derive_reporter_keys(passphrase, new_salt(), TEST_KDF) != keys
-    assert derive_reporter_keys(passphrase + " zoom", salt, TEST_KDF) != keys
+    assert derive_reporter_keys(passphrase.upper().replace(" ", "  "), salt) == keys
+    assert derive_reporter_keys(passphrase, new_mailbox_salt()) != keys
+    assert derive_reporter_keys(passphrase + " zoom", salt) != keys
     assert keys.private.hex() not in repr(keys) and keys.auth_key.hex() not in repr(keys)
 
 
-def test_reporter_kdf_is_lighter_than_handler_but_real() -> None:
-    assert REPORTER_KDF.memlimit < HANDLER_KDF.memlimit
-    assert REPORTER_KDF.memlimit >= 16 * 1024 * 1024 and REPORTER_KDF.opslimit >= 3
+@pytest.mark.parametrize("length", [0, 8, 15, 65])
+def test_reporter_salt_must_be_a_blake2b_key(length: int) -> None:
+    with pytest.raises(ValueError, match="salt"):
+        derive_reporter_keys(new_passphrase(), bytes(length))
+
+
+def test_reporter_secrets_are_not_stretched(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Argon2id is for staff passwords only: a reporter derivation must not reach it.
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("Argon2id ran for a reporter")
+
+    monkeypatch.setattr(nacl.pwhash.argon2id, "kdf", refuse)
+    derive_reporter_keys(new_passphrase(), new_mailbox_salt())
+    assert not hasattr(crypto.params, "REPORTER_KDF")
 
 
 def test_auth_key_verification() -> None:
-    keys = derive_reporter_keys(new_passphrase(), new_salt(), TEST_KDF)
+    keys = derive_reporter_keys(new_passphrase(), new_mailbox_salt())
     stored = auth_key_digest(keys.auth_key)
     assert len(stored) == 32 and stored != keys.auth_key
     assert verify_auth_key(keys.auth_key, stored)

@@ -5,7 +5,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crypto import (
+    FORMAT_VERSION,
+    NO_META,
     DecryptionError,
+    Meta,
     generate_keypair,
     new_case_key,
     open_bytes,
@@ -38,7 +41,7 @@ def flip(data: bytes, bit: int) -> bytes:
 @given(case_key=KEY, case_id=st.text(max_size=64))
 def test_case_key_round_trip(case_key: bytes, case_id: str) -> None:
     sealed = seal_case_key(case_key, HANDLER.public, case_id)
-    assert sealed[0] == 1
+    assert sealed[0] == FORMAT_VERSION
     assert case_key not in sealed
     assert open_case_key(sealed, HANDLER.private, case_id) == case_key
 
@@ -69,7 +72,7 @@ def test_sealed_case_key_fails_closed(case_id: str, other_case: str, data: st.Da
 def test_sealed_case_key_rejects_other_version_and_bad_key() -> None:
     sealed = seal_case_key(new_case_key(), HANDLER.public, "case")
     with pytest.raises(DecryptionError):
-        open_case_key(b"\x02" + sealed[1:], HANDLER.private, "case")
+        open_case_key(b"\x01" + sealed[1:], HANDLER.private, "case")
     with pytest.raises(DecryptionError):
         open_case_key(sealed, HANDLER.private[:31], "case")
     with pytest.raises(ValueError):
@@ -90,7 +93,7 @@ def test_adding_a_participant_reseals_the_same_key() -> None:
 @given(case_key=KEY, text=st.text(max_size=2000), place=PLACE)
 def test_text_round_trip(case_key: bytes, text: str, place: dict[str, str]) -> None:
     sealed = seal_text(case_key, text, **place)
-    assert sealed[0] == 1
+    assert sealed[0] == FORMAT_VERSION
     assert open_text(case_key, sealed, **place) == text
 
 
@@ -183,7 +186,7 @@ def test_seal_rejects_bad_key_and_oversized_fields() -> None:
 def test_open_rejects_other_version() -> None:
     case_key = new_case_key()
     sealed = seal_text(case_key, "x", case_id="c", kind="k", row_id="r")
-    for version in (0, 2, 255):
+    for version in (0, 1, FORMAT_VERSION + 1, 255):
         with pytest.raises(DecryptionError):
             open_text(case_key, bytes([version]) + sealed[1:], case_id="c", kind="k", row_id="r")
     with pytest.raises(DecryptionError):
@@ -205,3 +208,21 @@ def test_padded_length_is_a_bucket(n: int) -> None:
 def test_padded_length_rejects_negative() -> None:
     with pytest.raises(ValueError):
         padded_length(-1)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        Meta("reporter", "message", 2, ""),  # author kind
+        Meta("handler", "acknowledgement", 2, ""),  # message kind
+        Meta("handler", "message", 3, ""),  # thread position
+        Meta("handler", "message", 2, "m-9"),  # the message a file belongs to
+        NO_META,
+    ],
+)
+def test_relabelled_metadata_does_not_open(changed: Meta) -> None:
+    case_key, meta = new_case_key(), Meta("handler", "message", 2, "")
+    sealed = seal_text(case_key, "we close the case", case_id="c", kind="message", row_id="m-1", meta=meta)
+    assert open_text(case_key, sealed, case_id="c", kind="message", row_id="m-1", meta=meta) == "we close the case"
+    with pytest.raises(DecryptionError):
+        open_text(case_key, sealed, case_id="c", kind="message", row_id="m-1", meta=changed)

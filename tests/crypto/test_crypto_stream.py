@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from crypto import (
     CHUNK_SIZE,
+    FORMAT_VERSION,
     DecryptionError,
     FileEncryptor,
     ciphertext_size,
@@ -18,6 +19,7 @@ from crypto import (
     encrypt_file,
     iter_decrypted_file,
     new_file_key,
+    padme,
 )
 
 PROPERTY = settings(max_examples=40, deadline=None, database=None)
@@ -71,7 +73,7 @@ class Trickle(io.RawIOBase):
 def test_round_trip_at_chunk_edges(size: int) -> None:
     key, plaintext = new_file_key(), os.urandom(size)
     ciphertext = encrypt(plaintext, key)
-    assert ciphertext[0] == 1
+    assert ciphertext[0] == FORMAT_VERSION
     assert len(ciphertext) == ciphertext_size(size)
     assert len(frames(ciphertext)) == size // CHUNK_SIZE + 1  # always a final chunk, perhaps empty
     assert decrypt(ciphertext, key) == plaintext
@@ -161,7 +163,7 @@ def test_wrong_key_binding_or_version_is_rejected() -> None:
     with pytest.raises(DecryptionError):
         decrypt(ciphertext, key, b"case-1/attachment-8")
     with pytest.raises(DecryptionError):
-        decrypt(b"\x02" + ciphertext[1:], key)
+        decrypt(b"\x01" + ciphertext[1:], key)
     with pytest.raises(DecryptionError):
         decrypt(ciphertext, key[:16])
     for short in (b"", ciphertext[:1], ciphertext[: PREFIX - 1], ciphertext[:PREFIX]):
@@ -251,12 +253,43 @@ def test_decrypting_streams_without_reading_everything_first() -> None:
 def test_data_after_a_full_size_final_chunk_is_rejected() -> None:
     # FileEncryptor never writes a full-size final chunk, but another writer could: the reader accepts it,
     # and then still refuses anything after it.
-    key, ad = new_file_key(), b"\x01meldkluis/file" + len(BINDING).to_bytes(2, "big") + BINDING
+    key, ad = new_file_key(), bytes([FORMAT_VERSION]) + b"meldkluis/file" + len(BINDING).to_bytes(2, "big") + BINDING
     state = sodium.crypto_secretstream_xchacha20poly1305_state()
     header = sodium.crypto_secretstream_xchacha20poly1305_init_push(state, key)
     final = sodium.crypto_secretstream_xchacha20poly1305_push(
         state, bytes(CHUNK_SIZE), ad, sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
     )
-    assert decrypt(b"\x01" + header + final, key) == bytes(CHUNK_SIZE)
+    assert decrypt(bytes([FORMAT_VERSION]) + header + final, key) == bytes(CHUNK_SIZE)
     with pytest.raises(DecryptionError, match="after the final"):
-        decrypt(b"\x01" + header + final + b"\x00", key)
+        decrypt(bytes([FORMAT_VERSION]) + header + final + b"\x00", key)
+
+
+def padded(plaintext: bytes, key: bytes) -> tuple[bytes, int]:
+    sink = io.BytesIO()
+    encryptor = FileEncryptor(sink, key, BINDING)
+    encryptor.write(plaintext)
+    real = encryptor.close_padded()
+    return sink.getvalue(), real
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 1000, 1001, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 7])
+def test_padded_round_trip(size: int) -> None:
+    key, plaintext = new_file_key(), os.urandom(size)
+    ciphertext, real = padded(plaintext, key)
+    assert real == size and len(ciphertext) == ciphertext_size(padme(size))
+    sink = io.BytesIO()
+    assert decrypt_file(io.BytesIO(ciphertext), sink, key, BINDING, size) == size
+    assert sink.getvalue() == plaintext
+
+
+def test_padded_files_of_1000_and_1001_bytes_have_equal_size() -> None:
+    key = new_file_key()
+    assert len(padded(bytes(1000), key)[0]) == len(padded(bytes(1001), key)[0])
+
+
+def test_padded_stream_refuses_another_size() -> None:
+    key = new_file_key()
+    ciphertext, size = padded(b"x" * 1000, key)
+    for claimed in (999, 990, 1025, 0):  # (the size itself is authenticated inside the sealed file key)
+        with pytest.raises(DecryptionError):
+            decrypt_file(io.BytesIO(ciphertext), io.BytesIO(), key, BINDING, claimed)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app import db
 from app.models import Attachment
 from app.services import mailbox as mailboxes
+from app.services.limits import Limits
 
 from .conftest import csrf_tokens  # noqa: TID252
 
@@ -122,7 +123,7 @@ def world(request: pytest.FixtureRequest, app: Flask, make_member, login, make_c
         receipt = case_a if visitor == "reporter_of_case" else case_b
         with app.test_request_context(), db.session_scope(app) as session:
             result = mailboxes.login(session, app.config["MELDKLUIS"], receipt.receipt_code, receipt.passphrase,
-                                     throttle=mailboxes.MailboxThrottle())
+                                     limits=Limits.in_memory())
         client.set_cookie(mailboxes.COOKIE_NAME, result.cookie_value)
     return World(values, client, token)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app import db
 from app.models import AuditEvent, Case, Message, Milestone, Participant, User
 from app.services import clock, handling
+from app.services.limits import Limits
 
 from .conftest import csrf_tokens  # noqa: TID252
 
@@ -173,7 +174,7 @@ def test_reporter_message_marks_the_case_unread_until_opened(app: Flask, client:
     with app.test_request_context(), db.session_scope(app) as session:
         settings = app.config["MELDKLUIS"]
         result = mailboxes.login(session, settings, receipt.receipt_code, receipt.passphrase,
-                                 throttle=mailboxes.MailboxThrottle())
+                                 limits=Limits.in_memory())
         mailbox = mailboxes.resume(session, settings, result.cookie_value)
         assert mailbox is not None
         mailboxes.post_reply(session, settings, mailbox, "Nog een aanvulling", [])

@@ -98,5 +98,5 @@ def test_copy_without_cookie_opens_nothing(app: Flask, client: FlaskClient, make
     assert case_key is not None
     case_row = next(r for r in dump["case"] if r["id"] == receipt.case_id)
     report = crypto.open_text(case_key, case_row["report_sealed"], case_id=receipt.case_id, kind="report",
-                              row_id=receipt.case_id)
+                              row_id=receipt.case_id, meta=crypto.Meta(author_kind="reporter"))
     assert "declareert" in report

@@ -1,4 +1,4 @@
-"""The reporter pages over HTTP: headers, CSRF, cookies, login uniformity, rate limit and bad input."""
+"""The reporter pages over HTTP: headers, CSRF, cookies, login uniformity, login budget and bad input."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def logged_in_client(client: FlaskClient, lang: str = "nl") -> FlaskClient:
 
 def check_headers(response, *, no_store: bool) -> None:  # type: ignore[no-untyped-def]
     assert response.headers["Content-Security-Policy"] == ISSUE_CSP == CONTENT_SECURITY_POLICY
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Server" not in response.headers
     if no_store:
@@ -160,16 +160,33 @@ def test_login_failures_look_the_same(client: FlaskClient, monkeypatch: pytest.M
     assert "niet juist" in pages[0][1]
 
 
-def test_global_login_rate_limit(settings) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(replace(settings, ratelimit_mailbox_login="3 per minute"))
+def test_unknown_codes_have_their_own_budget_and_change_no_answer(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Unknown receipt codes stop costing a derivation once their budget is used; a real reporter is never refused."""
+    import crypto
+
+    app = create_app(replace(settings, login_unknown_limit="3 per minute"))
     with db.session_scope(app) as session:
         ensure_defaults(session)
+    calls = [0]
+    real = crypto.derive_reporter_keys
+
+    def counting(*args: object) -> crypto.ReporterKeys:
+        calls[0] += 1
+        return real(*args)  # type: ignore[arg-type]
+
     try:
         client = app.test_client()
-        statuses = [log_in(client, "AAAA-AAAA-AAAA-AAAA", "x").status_code for _ in range(4)]
-        assert statuses == [401, 401, 401, 429]
-        other_client = app.test_client()  # every reporter shares one bucket (no per-IP limit)
-        assert log_in(other_client, "AAAA-AAAA-AAAA-AAAA", "x").status_code == 429
+        code, words = credentials(submit_via_http(client).get_data(as_text=True))
+        monkeypatch.setattr(crypto, "derive_reporter_keys", counting)
+        pages = set()
+        for _ in range(6):
+            response = log_in(app.test_client(), crypto.new_receipt_code(), "x")
+            pages.add((response.status_code, strip_token(response.get_data(as_text=True))))
+        assert calls[0] == 3
+        wrong = log_in(app.test_client(), code, "wrong words")
+        pages.add((wrong.status_code, strip_token(wrong.get_data(as_text=True))))
+        assert len(pages) == 1 and next(iter(pages))[0] == 401  # within or beyond the budget, known or not
+        assert log_in(app.test_client(), code, words).status_code == 303
     finally:
         db.engine_of(app).dispose()
 

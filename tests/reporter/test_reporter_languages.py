@@ -21,6 +21,7 @@ import crypto
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, translate
 from app.models import Channel, today
 from app.services import cases, mailbox, submission
+from app.services.limits import Limits
 from crypto.reporter import passphrase_word_count, wordlist
 from tests.app.test_translations_languages import OTHER_LANGUAGES, PLACEHOLDER, reporter_msgids, shipped_texts
 
@@ -68,7 +69,7 @@ def test_codes_stay_left_to_right_inside_arabic(client: FlaskClient) -> None:
     page = submit_via_http(client, lang="ar").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in page
     assert re.search(r'<p class="secret" dir="ltr" id="receipt-code">', page)
-    assert re.search(r'<p class="secret" dir="ltr" id="passphrase" lang="en">', page)
+    assert re.search(r'<p class="secret" dir="ltr" lang="en" id="passphrase">', page)
     assert '<bdi dir="ltr">' in page  # the reference inside the Arabic sentence
     login = client.get("/ar/brievenbus/inloggen").get_data(as_text=True)
     assert re.search(r'<input[^>]*dir="ltr"[^>]*id="receipt_code"', login)
@@ -108,13 +109,13 @@ def test_a_word_typed_with_accents_or_capitals_opens_the_mailbox(db_session: Ses
     accented = " ".join(word.replace("e", "é", 1).upper() for word in receipt.passphrase.split())
     assert crypto.normalize_passphrase(accented) == receipt.passphrase
     assert crypto.normalize_passphrase("Ça  Été-Où") == "ca ete ou"
-    result = mailbox.login(db_session, settings, receipt.receipt_code, accented, throttle=mailbox.MailboxThrottle())
+    result = mailbox.login(db_session, settings, receipt.receipt_code, accented, limits=Limits.in_memory())
     assert result.cookie_value
 
 
 def _opened(db_session: Session, settings, receipt: submission.Receipt) -> mailbox.Mailbox:  # type: ignore[no-untyped-def]
     result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase,
-                           throttle=mailbox.MailboxThrottle())
+                           limits=Limits.in_memory())
     opened = mailbox.resume(db_session, settings, result.cookie_value)
     assert opened is not None
     return opened

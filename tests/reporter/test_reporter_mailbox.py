@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 import crypto
 from app.models import Case, Message, Milestone, PendingNotification, ReporterSession, utcnow
 from app.services import cases, clock, mailbox, submission
+from app.services.limits import Limits
 from app.services.mailbox import LoginFailed
 from app.services.upload import UploadedFile
 
@@ -43,14 +44,14 @@ def test_every_failed_login_runs_the_kdf_once_and_fails_alike(db_session: Sessio
     for code, words in [(unknown, receipt.passphrase), ("not a code", "x"), (receipt.receipt_code, "wrong words")]:
         before = calls[0]
         with pytest.raises(LoginFailed) as raised:
-            mailbox.login(db_session, settings, code, words, throttle=mailbox.MailboxThrottle())
+            mailbox.login(db_session, settings, code, words, limits=Limits.in_memory())
         assert calls[0] == before + 1
         assert str(raised.value) == ""
 
 
 def test_login_opens_a_session_whose_key_only_the_cookie_holds(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
     result = mailbox.login(db_session, settings, receipt.receipt_code.lower().replace("-", " "), receipt.passphrase,
-                           throttle=mailbox.MailboxThrottle())
+                           limits=Limits.in_memory())
     row = db_session.get(ReporterSession, result.session_id)
     assert row is not None and row.case_id == receipt.case_id
     session_key = result.cookie_value.split(".", 1)[1]
@@ -59,6 +60,10 @@ def test_login_opens_a_session_whose_key_only_the_cookie_holds(db_session: Sessi
     assert opened is not None and opened.case.id == receipt.case_id
     assert mailbox.resume(db_session, settings, result.session_id + ".AAAA") is None
     assert mailbox.resume(db_session, settings, "garbage") is None
+    # The idle deadline is signed: a cookie with a later deadline is refused.
+    base, deadline, _mac = result.cookie_value.rsplit(".", 2)
+    forged = f"{base}.{int(deadline) + 3600}.{_mac}"
+    assert mailbox.resume(db_session, settings, forged) is None
     mailbox.logout(db_session, result.session_id)
     assert mailbox.resume(db_session, settings, result.cookie_value) is None
 
@@ -66,32 +71,52 @@ def test_login_opens_a_session_whose_key_only_the_cookie_holds(db_session: Sessi
 def test_idle_sessions_expire_and_are_deleted(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
     start = utcnow()
     result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=start,
-                           throttle=mailbox.MailboxThrottle())
+                           limits=Limits.in_memory())
     later = start + timedelta(minutes=settings.reporter_idle_minutes - 1)
-    assert mailbox.resume(db_session, settings, result.cookie_value, now=later) is not None  # slides
+    resumed = mailbox.resume(db_session, settings, result.cookie_value, now=later)
+    assert resumed is not None  # and the deadline slides, in the new cookie value
     much_later = later + timedelta(minutes=settings.reporter_idle_minutes + 1)
+    assert mailbox.resume(db_session, settings, resumed.cookie_value, now=later + timedelta(minutes=2)) is not None
     assert mailbox.resume(db_session, settings, result.cookie_value, now=much_later) is None
     assert db_session.get(ReporterSession, result.session_id) is None
 
 
-def test_backoff_locks_a_mailbox_for_a_growing_time(db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
-    throttle = mailbox.MailboxThrottle()
-    now = utcnow()
-    for _ in range(mailbox.FREE_ATTEMPTS):
+def test_a_mailbox_visit_writes_nothing_finer_than_the_day(app: Flask, db_session: Session, settings,  # type: ignore[no-untyped-def]
+                                                          receipt) -> None:
+    from datetime import datetime
+
+    from app.models import Base
+
+    result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase,
+                           limits=Limits.in_memory())
+    assert mailbox.resume(db_session, settings, result.cookie_value) is not None
+    row = db_session.get(ReporterSession, result.session_id)
+    assert row is not None and row.seen_on == utcnow().date()
+    columns = Base.metadata.tables["reporter_session"].columns
+    assert [c.name for c in columns if c.type.python_type in (datetime, date)] == ["seen_on"]
+    assert columns["seen_on"].type.python_type is date
+
+
+def test_backoff_locks_a_mailbox_for_a_growing_time(db_session: Session, settings, receipt, fake_clock) -> None:  # type: ignore[no-untyped-def]
+    clock = fake_clock
+    limits = Limits.in_memory(clock)
+    first = mailbox.BACKOFF.first
+    for _ in range(mailbox.BACKOFF.free):
         with pytest.raises(LoginFailed):
-            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", now=now, throttle=throttle)
-    assert throttle.locked(receipt.case_id, now)
+            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", limits=limits)
+    assert limits.locked(mailbox.MAILBOX_LIMIT, receipt.case_id)
     with pytest.raises(LoginFailed):  # even the right passphrase is refused while locked
-        mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=now, throttle=throttle)
-    after = now + mailbox.FIRST_LOCK + timedelta(seconds=1)
-    assert not throttle.locked(receipt.case_id, after)
+        mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, limits=limits)
+    clock.advance(first + timedelta(seconds=1))
+    assert not limits.locked(mailbox.MAILBOX_LIMIT, receipt.case_id)
     with pytest.raises(LoginFailed):
-        mailbox.login(db_session, settings, receipt.receipt_code, "wrong again", now=after, throttle=throttle)
-    assert throttle.locked(receipt.case_id, after + 2 * mailbox.FIRST_LOCK - timedelta(seconds=1))
-    later = after + 2 * mailbox.FIRST_LOCK + timedelta(seconds=1)
-    mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=later, throttle=throttle)
-    assert not throttle.locked(receipt.case_id, later)
-    assert mailbox.lock_period(40) == mailbox.LONGEST_LOCK
+        mailbox.login(db_session, settings, receipt.receipt_code, "wrong again", limits=limits)
+    clock.advance(2 * first - timedelta(seconds=2))
+    assert limits.locked(mailbox.MAILBOX_LIMIT, receipt.case_id)
+    clock.advance(timedelta(seconds=2))
+    mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, limits=limits)
+    assert not limits.locked(mailbox.MAILBOX_LIMIT, receipt.case_id)
+    assert mailbox.BACKOFF.lock_after(40) == mailbox.BACKOFF.longest
 
 
 def test_failed_logins_leave_no_time_in_the_database(app: Flask, db_session: Session, settings, receipt) -> None:  # type: ignore[no-untyped-def]
@@ -99,10 +124,10 @@ def test_failed_logins_leave_no_time_in_the_database(app: Flask, db_session: Ses
     from sqlalchemy import inspect
 
     before = {table: _rows(db_session, table) for table in inspect(db_session.get_bind()).get_table_names()}
-    throttle = mailbox.MailboxThrottle()
-    for _ in range(mailbox.FREE_ATTEMPTS + 2):
+    limits = Limits.in_memory()
+    for _ in range(mailbox.BACKOFF.free + 2):
         with pytest.raises(LoginFailed):
-            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", throttle=throttle)
+            mailbox.login(db_session, settings, receipt.receipt_code, "wrong", limits=limits)
     after = {table: _rows(db_session, table) for table in before}
     assert after == before
 
@@ -115,7 +140,7 @@ def _rows(session: Session, table: str) -> list[tuple[object, ...]]:
 
 def logged_in(db_session: Session, settings, receipt) -> mailbox.Mailbox:  # type: ignore[no-untyped-def]
     result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase,
-                           throttle=mailbox.MailboxThrottle())
+                           limits=Limits.in_memory())
     opened = mailbox.resume(db_session, settings, result.cookie_value)
     assert opened is not None
     return opened
@@ -203,7 +228,7 @@ def test_purge_command_drops_idle_reporter_sessions(cli, db_session: Session, se
 
     long_ago = utcnow() - timedelta(days=2)
     result = mailbox.login(db_session, settings, receipt.receipt_code, receipt.passphrase, now=long_ago,
-                           throttle=mailbox.MailboxThrottle())
+                           limits=Limits.in_memory())
     assert db_session.get(ReporterSession, result.session_id) is not None
     assert cli.invoke(main, ["purge"]).exit_code == 0
     db_session.expire_all()

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from app import db
 from app.models import Attachment, Case, Message, ReporterSession
 from app.services import storage, submission
+from app.services.limits import Busy
 from app.services.submission import new_submission_token
 
 from .conftest import (
@@ -110,14 +111,17 @@ def test_a_mailbox_post_after_the_session_ended_shows_the_text_and_stores_nothin
     assert count_rows(app, Message) == messages  # shown back, not sent
 
 
-def test_a_busy_key_derivation_keeps_the_text(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_busy_server_keeps_the_text_and_the_one_time_token(app: Flask, client: FlaskClient,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     def busy(*args: object) -> None:
-        raise submission.KdfBusy()
+        raise Busy("submissions")
 
-    monkeypatch.setattr(submission, "derive_reporter_keys", busy)
-    response = submit_via_http(client, "en", what="Typed while the server was busy.")
+    monkeypatch.setattr(submission, "admit_report", busy)
+    once = new_submission_token()
+    response = submit_via_http(client, "en", what="Typed while the server was busy.", once=once)
     html = response.get_data(as_text=True)
-    assert response.status_code == 503 and "Typed while the server was busy." in html and "Nothing was stored" in html
+    assert response.status_code == 503 and "Typed while the server was busy." in html
+    assert f'name="once" value="{once}"' in html  # sending again is still one report
     assert count_rows(app, Case) == 0
 
 
@@ -148,3 +152,40 @@ def test_mailbox_errors_are_listed_at_the_top_and_tied_to_their_fields(app: Flas
     html = client.post("/en/brievenbus/bericht", data={"csrf_token": token, "body": " "},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert '<a href="#body">' in html and 'aria-describedby="body-error body-hint"' in html
+
+
+def test_the_same_form_sent_twice_at_once_is_recognised_by_the_primary_key(app: Flask, db_session, settings,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import sample_report
+
+    once = new_submission_token()
+    first, second = submission.CaseDraft.start(settings), submission.CaseDraft.start(settings)
+    assert first.name_after(settings, once) and second.name_after(settings, once)
+    assert first.opened.case.id == second.opened.case.id == submission.case_id_for_token(settings, once)
+    submission.finish_report(db_session, settings, first, sample_report())
+    # The second request looked before the first committed (a race): only the INSERT can tell.
+    real_get = type(db_session).get
+    looked = []
+
+    def get_before_the_first_commit(self, entity, ident, **kwargs):  # type: ignore[no-untyped-def]
+        if entity is Case and not looked:
+            looked.append(ident)
+            return None
+        return real_get(self, entity, ident, **kwargs)
+
+    monkeypatch.setattr(type(db_session), "get", get_before_the_first_commit)
+    with db.session_scope(app) as other_request, pytest.raises(submission.AlreadyReceived):
+        submission.finish_report(other_request, settings, second, sample_report())
+    assert looked and count_rows(app, Case) == 1
+
+
+def test_the_language_switch_is_on_pages_shown_after_a_post(client: FlaskClient) -> None:
+    error_page = client.post("/nl/melden/misstand", data=submit_form_data(
+        csrf_token(client, "/nl/melden/misstand"), category=""), content_type="multipart/form-data")
+    html = error_page.get_data(as_text=True)
+    assert error_page.status_code == 400
+    # A new window: the typed text on this page stays where it is.
+    assert re.search(r'<a href="/en/melden/misstand" hreflang="en" lang="en" target="_blank" rel="noopener">', html)
+    receipt = submit_via_http(client, "en").get_data(as_text=True)
+    assert re.search(r'<a href="/nl/melden/misstand" hreflang="nl" lang="nl" target="_blank"', receipt)
+    assert '<a href="/nl/routekaart" hreflang="nl" lang="nl">' in client.get("/en/routekaart").get_data(as_text=True)
