@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, abort, g, redirect, url_for
+from flask import Flask, abort, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from app import db, errors, i18n, migrate, security
@@ -69,6 +69,13 @@ def _register_language_prefix(app: Flask) -> None:
             lang = values.pop("lang")
             if lang not in i18n.LANGUAGES:
                 abort(404)
+            if lang not in i18n.STAFF_LANGUAGES and i18n.is_staff_endpoint(endpoint):
+                # Staff pages exist in Dutch and English: a reporter language there reads the English page
+                # (a form is never re-posted elsewhere: only a page that can be re-requested moves).
+                if request.method not in ("GET", "HEAD"):
+                    abort(404)
+                g.lang = "en"
+                abort(redirect(url_for(endpoint, **{**values, **request.args.to_dict(flat=False)}, lang="en")))
             g.lang = lang
 
     @app.url_defaults
@@ -78,7 +85,9 @@ def _register_language_prefix(app: Flask) -> None:
 
     @app.context_processor
     def language_in_templates() -> dict[str, Any]:
-        return {"lang": i18n.current_language(), "language_links": i18n.language_links()}
+        lang = i18n.current_language()
+        return {"lang": lang, "text_direction": i18n.text_direction(lang), "language_links": i18n.language_links(),
+                "stored_text": i18n.stored_text}
 
     @app.get("/")
     def root() -> Response:

@@ -1,21 +1,30 @@
-"""Languages: Dutch by default, English; chosen in the URL (`/nl/...`, `/en/...`), never stored.
+"""Languages: Dutch by default, English, and for reporters also French, Spanish, Polish and Arabic; chosen
+in the URL (`/nl/...`, `/fr/...`), never stored.
 
-Dutch texts live in `app/i18n/nl/*.po` (one file per audience, so they can grow independently);
-they are merged and compiled into `app/translations/nl/LC_MESSAGES/messages.mo` when a source is
-newer than the compiled catalogue.
+Texts live in `app/i18n/<lang>/*.po` (one file per audience or topic, so they can grow independently);
+they are merged and compiled into `app/translations/<lang>/LC_MESSAGES/messages.mo` when a source is
+newer than the compiled catalogue. Staff pages are Dutch and English only (`STAFF_LANGUAGES`).
+
+Texts an admin edits (channel names, acknowledgements, the organisation's introduction) are stored in
+Dutch and English. On a page in another language the English text is looked up in the catalogue: the
+shipped texts are translated there, and a text an admin wrote is shown in English (`stored_text`).
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 from flask import current_app, g, has_request_context, request, url_for
 from werkzeug.exceptions import HTTPException
 
-LANGUAGES = ("nl", "en")
+LANGUAGES = ("nl", "en", "fr", "es", "pl", "ar")
+STAFF_LANGUAGES = ("nl", "en")
+RIGHT_TO_LEFT = frozenset({"ar"})
 DEFAULT_LANGUAGE = "nl"
 SOURCE_DIR = Path(__file__).parent / "i18n"
 COMPILED_DIR = Path(__file__).parent / "translations"
@@ -30,20 +39,62 @@ def current_language() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+# Each language in its own name: a reporter looks for the name they can read.
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "fr": "Français", "es": "Español", "pl": "Polski",
+                  "ar": "العربية"}
+
+
+def text_direction(lang: str) -> str:
+    """`rtl` for Arabic, `ltr` for the others (the value of the html element's `dir`)."""
+    return "rtl" if lang in RIGHT_TO_LEFT else "ltr"
+
+
+def is_staff_endpoint(endpoint: str | None) -> bool:
+    """Pages of the handler, compliance and admin blueprints: offered in STAFF_LANGUAGES only."""
+    return endpoint is not None and "." in endpoint and not endpoint.startswith("reporter.")
+
+
+@functools.cache
+def _translations(lang: str) -> NullTranslations:
+    return Translations.load(str(COMPILED_DIR), [lang])
+
+
+def msgid(text: str) -> str:
+    """Mark `text` as a msgid (extracted like `_`), to be translated with `translate` into a language the code
+    chooses rather than the page's."""
+    return text
+
+
+def translate(text: str, lang: str) -> str:
+    """`text` (an English msgid) in `lang`, or `text` itself when the catalogue does not have it."""
+    return text if lang == "en" or not text else _translations(lang).gettext(text)
+
+
+def stored_text(dutch: str, english: str, lang: str | None = None) -> str:
+    """An admin-edited text kept in Dutch and English, for a page in `lang` (default: the current one).
+
+    Other languages get the catalogue's translation of the English text (the shipped texts have one); a text
+    the admin wrote themselves has none and is shown in English, the closer of the two for most readers.
+    """
+    lang = lang or current_language()
+    if lang == "nl":
+        return dutch
+    return english if lang == "en" else translate(english, lang)
 
 
 def language_links() -> list[tuple[str, str, str | None]]:
     """(code, name, url or None for the current one) for the language switch of the page being shown.
 
     A page shown after a form was sent links to the same address's GET page (or the language's start page
-    when the address has none), which base.html opens in a new window so the page itself is not lost.
+    when the address has none), which base.html opens in a new window so the page itself is not lost. Staff
+    pages list only the staff languages.
     """
     current = current_language()
     rule = request.url_rule if has_request_context() else None
     switchable = rule is not None and "lang" in rule.arguments and request.endpoint is not None
+    staff = has_request_context() and is_staff_endpoint(request.endpoint)
     links: list[tuple[str, str, str | None]] = []
-    for code in LANGUAGES:
+    for code in STAFF_LANGUAGES if staff else LANGUAGES:
         url = None
         if code != current and switchable and request.endpoint:
             if request.method == "GET":
@@ -75,7 +126,7 @@ def load_catalog(lang: str) -> Catalog:
 
 
 def compile_catalogs() -> None:
-    """Compile the merged Dutch catalogue when any source is newer than the compiled file."""
+    """Compile each language's merged catalogue when any of its sources is newer than the compiled file."""
     for lang in LANGUAGES:
         sources = list((SOURCE_DIR / lang).glob("*.po"))
         if not sources:

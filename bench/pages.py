@@ -1,7 +1,7 @@
 """Weight of every reporter page: HTML + CSS bytes and request count; each must stay under 30 KB.
 
 Runs the app in-process (Flask test client) on a temporary SQLite instance with the test KDF for staff, walks the
-reporter flow in Dutch and English (every GET page and every page shown after a POST: form errors, receipt,
+reporter flow in each of the six languages (every GET page and every page shown after a POST: form errors, receipt,
 already received, failed login, mailbox, its errors, the identity confirmation, the login that returns an unsent
 text) and prints a table. Exits non-zero if any page is over budget or loads anything but its HTML and local resources.
 
@@ -126,6 +126,7 @@ def run() -> list[PageWeight]:
     os.environ.pop("DATABASE_URL", None)
     from app import create_app, db, migrate
     from app.config import Settings, load_master_secret
+    from app.i18n import LANGUAGES
     from app.services.defaults import ensure_defaults
     from crypto.params import TEST_KDF
 
@@ -142,7 +143,7 @@ def run() -> list[PageWeight]:
             _add_reader(session, settings)
         client = app.test_client()
         weights: list[PageWeight] = []
-        for lang in ("nl", "en"):
+        for lang in LANGUAGES:
             weights.extend(_walk(app, client, lang))
         db.engine_of(app).dispose()
         return weights

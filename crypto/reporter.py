@@ -22,7 +22,8 @@ from crypto import _base32
 from crypto.keys import public_key_of
 
 _RECEIPT_BYTES = 10  # 80 bits: 16 Crockford symbols
-WORDLISTS = {"en": "eff_large_wordlist.txt", "nl": "wordlist_nl.txt"}
+WORDLISTS = {"en": "eff_large_wordlist.txt", "nl": "wordlist_nl.txt", "fr": "wordlist_fr.txt",
+             "es": "wordlist_es.txt"}
 PASSPHRASE_WORDS = 7  # English: 7 words of 7776 give 90.5 bits (Dutch: 8 of 4096 give 96)
 MIN_PASSPHRASE_BITS = 90.0
 _PASSPHRASE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
@@ -65,8 +66,10 @@ def wordlist(language: str = "en") -> tuple[str, ...]:
     """The passphrase words of ``language``, bundled with the package and read once.
 
     English: the EFF large wordlist (7776 words, CC BY 3.0). Dutch: 4096 common words from OpenTaal's list
-    (BSD / CC BY 3.0), chosen as tests/crypto/wordlist_nl.py describes. Either opens any mailbox: keys are
-    derived from the words typed, whatever list they came from.
+    (BSD / CC BY 3.0), chosen as tests/crypto/wordlist_nl.py describes. French and Spanish: 4096 common words
+    each from Debian's wfrench (GPL-2+) and wspanish (public domain), accents dropped, chosen as
+    tests/crypto/wordlist_fr_es.py describes. Any list opens any mailbox: keys are derived from the words
+    typed, whatever list they came from.
     """
     file_name = WORDLISTS.get(language)
     if file_name is None:
@@ -116,12 +119,16 @@ def new_passphrase(words: int | None = None, language: str = "en") -> str:
 
 
 def normalize_passphrase(text: str) -> str:
-    """The passphrase as keys are derived from it: NFKC, lower case, words separated by single spaces.
+    """The passphrase as keys are derived from it: NFKC, lower case, no accents, words separated by single spaces.
 
     Dashes count as separators, so "drop-down" (one of four hyphenated list words) and "drop down" give the
     same key; the same normalization runs when the passphrase is made and when it is typed.
     """
     text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).lower())
+    # Accents dropped: the French and Spanish words are given in plain letters, and a phone that types
+    # "école" for "ecole" must still open the mailbox. (Every generated word is plain a-z already.)
+    text = unicodedata.normalize(
+        "NFKC", "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)))
     return _PASSPHRASE_SEPARATORS.sub(" ", text).strip()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import stored_text
 from app.models.base import Base, new_id
 from app.models.policy import DeadlinePolicy
 
@@ -14,7 +15,8 @@ from app.models.policy import DeadlinePolicy
 class Channel(Base):
     """One channel: its texts (NL/EN), categories, deadline policy, retention and default recipients.
 
-    `categories` is a JSON list of {"slug", "nl", "en"}; a case stores the slug it was filed under.
+    `categories` is a JSON list of {"slug", "nl", "en"}; a case stores the slug it was filed under. Pages in
+    other languages show the catalogue's translation of the English text (app/i18n.py `stored_text`).
     """
 
     __tablename__ = "channel"
@@ -40,16 +42,24 @@ class Channel(Base):
     )
 
     def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_nl
+        return stored_text(self.name_nl, self.name_en, lang)
 
     def description(self, lang: str) -> str:
-        return self.description_en if lang == "en" else self.description_nl
+        return stored_text(self.description_nl, self.description_en, lang)
 
     def category_name(self, slug: str, lang: str) -> str:
         for category in self.categories:
             if category["slug"] == slug:
-                return str(category["en" if lang == "en" else "nl"])
+                return stored_text(str(category["nl"]), str(category["en"]), lang)
         return slug
+
+    def category_names(self, lang: str, *, without: str = "") -> list[str]:
+        """The categories' names in `lang`, in their order (`without`: a slug to leave out)."""
+        return [stored_text(str(c["nl"]), str(c["en"]), lang) for c in self.categories if c["slug"] != without]
+
+    def acknowledgement(self, lang: str) -> str:
+        """The standard acknowledgement in `lang` (see `name`)."""
+        return stored_text(self.acknowledgement_nl, self.acknowledgement_en, lang)
 
 
 class ChannelRecipient(Base):

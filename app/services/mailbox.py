@@ -14,6 +14,7 @@ it was last used, so an overnight backup cannot date a visit finer than the day 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Iterator
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.config import Settings
+from app.i18n import DEFAULT_LANGUAGE, msgid, translate
 from app.models import Attachment, Case, Message, Participant, ReporterSession, User, new_id, utcnow
+from app.models.channel import Channel
 from app.services import cases, clock, notify
 from app.services.cases import AttachmentInfo, OpenCase, ThreadItem
 from app.services.limits import Limits, Schedule
@@ -242,10 +245,27 @@ def read_mailbox(session: Session, mailbox: Mailbox, lang: str) -> MailboxView:
         report=cases.read_report(opened),
         identity=cases.read_identity(opened),
         report_files=files.get(None, []),
-        thread=thread,
+        thread=[_in_language(item, case.channel, lang) for item in thread],
     )
     session.commit()
     return view
+
+
+def _in_language(item: ThreadItem, channel: Channel, lang: str) -> ThreadItem:
+    """Standard texts in the page's language: the reporter's language is never stored, so neither the handler
+    nor the system could write in it. A handler's acknowledgement that is the channel's standard text (Dutch or
+    English, unchanged) is shown as that text in `lang`, one the handler changed as written; the system's
+    sentence that opens a meeting request or an identity message (stored in Dutch) in `lang`."""
+    if item.kind == "acknowledgement":
+        standard = {channel.acknowledgement_nl.strip(), channel.acknowledgement_en.strip()} - {""}
+        if item.body.strip() in standard:
+            return dataclasses.replace(item, body=channel.acknowledgement(lang))
+    elif item.author_kind == "reporter":
+        for sentence in REPORTER_SENTENCES:
+            stored = translate(sentence, DEFAULT_LANGUAGE)
+            if item.body.startswith(stored):
+                return dataclasses.replace(item, body=translate(sentence, lang) + item.body[len(stored):])
+    return item
 
 
 class MailboxError(ValueError):
@@ -303,9 +323,11 @@ def post_reply(session: Session, settings: Settings, mailbox: Mailbox, body: str
     _finish(session, mailbox, files)
 
 
+# Sentences the system writes into the thread for the reporter: stored in Dutch whatever the page's language
+# (which is never stored, and which a Dutch handler may not read); the mailbox shows them in the page's language.
 MEETING_TEXTS = {
-    "in_person": _l("I would like to meet in person."),
-    "phone": _l("I would like to talk by phone."),
+    "in_person": msgid("I would like to meet in person."),
+    "phone": msgid("I would like to talk by phone."),
 }
 
 
@@ -319,14 +341,15 @@ def request_meeting(session: Session, settings: Settings, mailbox: Mailbox, way:
     if len(note) > settings.max_text_chars:
         raise MailboxError({"note": [str(_l("This text is too long: at most %(n)s characters, you wrote %(m)s.",
                                             n=settings.max_text_chars, m=len(note)))]})
-    body = str(MEETING_TEXTS[way]) + (f"\n\n{note}" if note else "")
+    body = translate(MEETING_TEXTS[way], DEFAULT_LANGUAGE) + (f"\n\n{note}" if note else "")
     cases.add_message(session, mailbox.opened, author_kind="reporter", body=body, day=day, kind="meeting_request")
     # A repeated request while one is pending keeps the first term (clock.on_meeting_requested).
     clock.on_meeting_requested(session, mailbox.case, day)
     _finish(session, mailbox, [])
 
 
-IDENTITY_DISCLOSED_TEXT = _l("I have chosen to share who I am. You find it with the report, marked as identity.")
+IDENTITY_DISCLOSED_TEXT = msgid("I have chosen to share who I am. You find it with the report, marked as identity.")
+REPORTER_SENTENCES = (*MEETING_TEXTS.values(), IDENTITY_DISCLOSED_TEXT)
 
 
 def check_identity(settings: Settings, identity: str) -> str:
@@ -355,7 +378,8 @@ def disclose_identity(session: Session, settings: Settings, mailbox: Mailbox, id
     day = day or clock.today()
     identity = check_identity(settings, identity)
     cases.set_identity(mailbox.opened, identity)
-    cases.add_message(session, mailbox.opened, author_kind="reporter", body=str(IDENTITY_DISCLOSED_TEXT), day=day,
+    cases.add_message(session, mailbox.opened, author_kind="reporter",
+                      body=translate(IDENTITY_DISCLOSED_TEXT, DEFAULT_LANGUAGE), day=day,
                       kind="identity_disclosed")
     _finish(session, mailbox, [])
 

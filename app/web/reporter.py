@@ -30,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.config import Settings
 from app.db import get_session
 from app.forms import BaseForm
+from app.i18n import stored_text
 from app.models import Organisation
 from app.services import mailbox as mailboxes
 from app.services import scrub, storage, submission
@@ -162,27 +163,30 @@ class SubmitForm(BaseForm):
 
 class LoginForm(BaseForm):
     receipt_code = StringField(_l("Receipt code"), validators=[Length(max=64)],
-                               render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+                               render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                          "dir": "ltr"})
     passphrase = StringField(_l("Passphrase"), validators=[Length(max=1024)],
-                             render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+                             render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false",
+                                         "dir": "ltr"})
     # A text typed in the mailbox whose sending found the session ended: carried through the login (only in
     # the page and the form, never stored) and put back in its box afterwards.
-    unsent = TextAreaField(_l("Your text that was not sent"), render_kw={"rows": 6})
+    unsent = TextAreaField(_l("Your text that was not sent"), render_kw={"rows": 6, "dir": "auto"})
     unsent_kind = HiddenField()
 
 
 class ReplyForm(BaseForm):
-    body = TextAreaField(_l("Your message"))
+    body = TextAreaField(_l("Your message"), render_kw={"dir": "auto"})
 
 
 class MeetingForm(BaseForm):
     way = RadioField(_l("How would you like to talk?"), choices=[
         SelectChoice("in_person", _l("In person")), SelectChoice("phone", _l("By phone"))], validate_choice=False)
-    note = TextAreaField(_l("When suits you, or anything else we should know (optional)"), render_kw={"rows": 2})
+    note = TextAreaField(_l("When suits you, or anything else we should know (optional)"),
+                         render_kw={"rows": 2, "dir": "auto"})
 
 
 class IdentityForm(BaseForm):
-    identity = TextAreaField(_l("Your name and how to reach you"), render_kw={"rows": 2})
+    identity = TextAreaField(_l("Your name and how to reach you"), render_kw={"rows": 2, "dir": "auto"})
 
 
 class LogoutForm(BaseForm):
@@ -291,7 +295,7 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
     channel = found.channel
     if not found.recipients and not general:
         general = [str(submission.NO_READER_MESSAGE)]
-    form.category.choices = [SelectChoice(c["slug"], c["en" if lang == "en" else "nl"]) for c in channel.categories]
+    form.category.choices = [SelectChoice(c["slug"], stored_text(c["nl"], c["en"], lang)) for c in channel.categories]
     recipients = found.recipient_choices()
     form.recipients.choices = [SelectChoice(r.user_id, r.display_name) for r in recipients]
     if request.method == "GET":

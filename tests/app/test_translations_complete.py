@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from app.config import ROOT
 from app.i18n import SOURCE_DIR, load_catalog
 
-KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "_l": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "_l": None, "ngettext": (1, 2), "msgid": None}
 
 
 def _sources() -> list[Path]:

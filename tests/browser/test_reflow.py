@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from app.i18n import LANGUAGES
 from tests.browser.reporter_pages import walk
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_reporter_page_reflows_at_320_px(app: Flask, live_server: str, page, tmp_path: Path, reader: str,  # type: ignore[no-untyped-def]
                                                lang: str) -> None:
     page.set_viewport_size({"width": 320, "height": 640})
