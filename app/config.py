@@ -19,7 +19,7 @@ from crypto.params import HANDLER_KDF, TEST_KDF, KdfParams
 
 ROOT = Path(__file__).resolve().parent.parent
 # tmpfs on every Linux; scrub.py makes a private 0700 folder in it per file and checks it is tmpfs.
-SCRUB_TMP_DEFAULT = "/dev/shm"  # noqa: S108
+SCRUB_TMP_DEFAULT = "/dev/shm"  # noqa: S108  # nosec B108 (tmpfs; see above)
 
 
 def _env_int(name: str, default: int) -> int:

@@ -43,7 +43,7 @@ from app.services.storage import storage_path
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-SECRET_MEMBER = "instance/secret_key"  # noqa: S105 (a member name, not a secret)
+SECRET_MEMBER = "instance/secret_key"  # noqa: S105 (a member name, not a secret)  # nosec B105 (a member name)
 # Rows that only describe a live visit (an expiry time is the time of a request): never backed up.
 SKIPPED_TABLES = frozenset({"reporter_session", "handler_session"})
 BATCH = 500
@@ -296,7 +296,7 @@ def _load_rows(connection: Connection, archive: tarfile.TarFile, manifest: dict[
                 if column.autoincrement is True or (column.autoincrement == "auto" and column.type.python_type is int
                                                     and len(table.primary_key.columns) == 1):
                     connection.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence(:table, :column), "  # noqa: S608 (metadata names)
+                        f"SELECT setval(pg_get_serial_sequence(:table, :column), "  # noqa: S608 (metadata names)  # nosec B608 (table and column names from our metadata)
                         f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 0) + 1, false)'),
                         {"table": f'"{table.name}"', "column": column.name})
     return total
