@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 import crypto
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, translate
-from app.models import Channel, today
+from app.models import Channel
 from app.services import cases, mailbox, submission
+from app.services.clock import today
 from app.services.limits import Limits
 from crypto.reporter import passphrase_word_count, wordlist
 from tests.app.test_translations_languages import OTHER_LANGUAGES, PLACEHOLDER, reporter_msgids, shipped_texts
