@@ -11,6 +11,8 @@ import pytest
 from app.i18n import LANGUAGES, translate
 from crypto.reporter import wordlist
 
+from ..hidden_files import jpeg_with_exif  # noqa: TID252
+
 pytestmark = pytest.mark.browser
 
 WORDS_OF = {"nl": "nl", "en": "en", "fr": "fr", "es": "es", "pl": "en", "ar": "en"}
@@ -25,7 +27,7 @@ def _shoot(page, folder: Path, lang: str, name: str) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_start_to_mailbox_with_a_photo_in_each_language(live_server: str, page, tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_start_to_mailbox_with_a_photo_in_each_language(live_server: str, page, tmp_path: Path, reader: str,  # type: ignore[no-untyped-def]
                                                         lang: str) -> None:
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -35,7 +37,7 @@ def test_start_to_mailbox_with_a_photo_in_each_language(live_server: str, page, 
     assert root.get_attribute("dir") == ("rtl" if lang == "ar" else None)
     assert page.evaluate("getComputedStyle(document.body).direction") == ("rtl" if lang == "ar" else "ltr")
     photo = tmp_path / "foto.jpg"
-    photo.write_bytes(page.screenshot(type="jpeg"))  # a real JPEG, made by the browser itself
+    photo.write_bytes(jpeg_with_exif(make="TaalMerk", model="TaalModel"))  # a real JPEG with GPS and camera fields
     _shoot(page, tmp_path, lang, "start")
     if lang == "ar":  # right to left: the name stands at the right, the language switch at the left
         page.set_viewport_size({"width": 1280, "height": 900})
@@ -55,6 +57,8 @@ def test_start_to_mailbox_with_a_photo_in_each_language(live_server: str, page, 
     passphrase = page.locator("#passphrase").inner_text().strip()
     assert page.locator("#receipt-code").get_attribute("dir") == "ltr"
     assert set(passphrase.split()) <= set(wordlist(WORDS_OF[lang]))
+    cleaned = page.locator("ul.files").inner_text()  # hidden data removed by default, said in the page's language
+    assert "foto.jpg" in cleaned and translate("GPS location", lang) in cleaned
     assert (page.locator("#passphrase-language").count() == 1) == (WORDS_OF[lang] != lang)
     _shoot(page, tmp_path, lang, "receipt")
     page.locator("input[name=written]").check()
