@@ -162,21 +162,15 @@ def test_login_failures_look_the_same(client: FlaskClient, monkeypatch: pytest.M
     assert "niet juist" in pages[0][1]
 
 
-def test_unknown_codes_have_their_own_budget_and_change_no_answer(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_codes_have_their_own_budget_and_change_no_answer(app: Flask, settings,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Unknown receipt codes stop costing a derivation once their budget is used; a real reporter is never refused."""
-    from sqlalchemy import select
-
     import crypto
-    from app.models import Channel, ChannelRecipient
-    from app.services import accounts
 
-    app = create_app(replace(settings, login_unknown_limit="3 per minute"))
-    with db.session_scope(app) as session:
+    # A second app on the test database: the `app` fixture gave it a reader and empties it afterwards.
+    limited = create_app(replace(settings, login_unknown_limit="3 per minute"))
+    with db.session_scope(limited) as session:
         ensure_defaults(session)
-        reader = accounts.create_user(session, "lezer", ["handler"], display_name="Lezer")  # reports need a reader
-        accounts.activate_user(session, reader, "a long enough password 123", settings.handler_kdf)
-        session.add_all(ChannelRecipient(channel_id=channel.id, user_id=reader.id)
-                        for channel in session.scalars(select(Channel)))
     calls = [0]
     real = crypto.derive_reporter_keys
 
@@ -185,20 +179,20 @@ def test_unknown_codes_have_their_own_budget_and_change_no_answer(settings, monk
         return real(*args)  # type: ignore[arg-type]
 
     try:
-        client = app.test_client()
+        client = limited.test_client()
         code, words = credentials(submit_via_http(client).get_data(as_text=True))
         monkeypatch.setattr(crypto, "derive_reporter_keys", counting)
         pages = set()
         for _ in range(6):
-            response = log_in(app.test_client(), crypto.new_receipt_code(), "x")
+            response = log_in(limited.test_client(), crypto.new_receipt_code(), "x")
             pages.add((response.status_code, strip_token(response.get_data(as_text=True))))
         assert calls[0] == 3
-        wrong = log_in(app.test_client(), code, "wrong words")
+        wrong = log_in(limited.test_client(), code, "wrong words")
         pages.add((wrong.status_code, strip_token(wrong.get_data(as_text=True))))
         assert len(pages) == 1 and next(iter(pages))[0] == 401  # within or beyond the budget, known or not
-        assert log_in(app.test_client(), code, words).status_code == 303
+        assert log_in(limited.test_client(), code, words).status_code == 303
     finally:
-        db.engine_of(app).dispose()
+        db.engine_of(limited).dispose()
 
 
 def test_mailbox_pages_need_a_login(client: FlaskClient) -> None:
