@@ -16,7 +16,7 @@ import crypto
 from app.config import Settings
 from app.models import Attachment, AuditEvent, Case, Message, Note, Participant, User
 from app.services import cases, storage
-from app.services.submission import ONGOING_CHOICES, QUESTIONS
+from app.services.submission import ONGOING_CHOICES, Question, channel_questions
 
 LANGUAGES = ("nl", "en")
 
@@ -25,9 +25,9 @@ class ExportRefused(LookupError):
     """No such case, no such user, or the user holds no key for the case."""
 
 
-def readable_labels(reference: str, lang: str) -> dict[str, str]:
-    """The words of the offline case file in `lang` (the offline tool has no translations): the question
-    labels in the form's order, coded answers in words, headings, authors and message kinds."""
+def readable_labels(reference: str, questions: tuple[Question, ...], lang: str) -> dict[str, str]:
+    """The words of the offline case file in `lang` (the offline tool has no translations): the channel's
+    question labels in the form's order, coded answers in words, headings, authors and message kinds."""
     from app.web.handler import KIND_LABELS  # the case page's words for message kinds
 
     with force_locale(lang):
@@ -40,7 +40,7 @@ def readable_labels(reference: str, lang: str) -> dict[str, str]:
             "file.report": str(_l("with the report")), "file.message": str(_l("with message")),
             "none": str(_l("(none)")), "bytes": str(_l("bytes")),
         }
-        labels |= {f"question.{q.key}": str(q.label) for q in QUESTIONS}
+        labels |= {f"question.{q.key}": str(q.label) for q in questions}
         labels |= {f"choice.ongoing.{code}": str(word) for code, word in ONGOING_CHOICES}
         labels |= {f"kind.{kind}": str(word) for kind, word in KIND_LABELS.items()}
     return labels
@@ -85,5 +85,5 @@ def export_case(session: Session, settings: Settings, reference: str, username: 
         for attachment in session.scalars(select(Attachment).where(Attachment.case_id == case.id))
     ]
     session.add(AuditEvent(user_id=user.id, case_id=case.id, action="case_exported"))
-    labels = readable_labels(case.reference, lang if lang in LANGUAGES else "nl")
+    labels = readable_labels(case.reference, channel_questions(case.channel), lang if lang in LANGUAGES else "nl")
     return crypto.write_bundle(case.id, participant.sealed_case_key, texts, files, labels)

@@ -162,7 +162,7 @@ def test_login_failures_look_the_same(client: FlaskClient, monkeypatch: pytest.M
     assert "niet juist" in pages[0][1]
 
 
-def test_unknown_codes_have_their_own_budget_and_change_no_answer(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_codes_have_their_own_budget_and_change_no_answer(settings, reader, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Unknown receipt codes stop costing a derivation once their budget is used; a real reporter is never refused."""
     import crypto
 
