@@ -33,7 +33,7 @@ from ..hidden_files import docx_with_author, jpeg_with_exif, mp3_with_id3, pdf_w
 from .conftest import csrf  # noqa: TID252
 
 RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
-PASSPHRASE = re.compile(r'id="passphrase">([^<]+)<')
+PASSPHRASE = re.compile(r'id="passphrase"[^>]*>([^<]+)<')  # the tag carries the wordlist's lang
 BOUNDARY = "mk-hidden-data-boundary"
 CHECKED = ["no", "yes"]  # what the form sends with its box ticked (a hidden "no" comes first)
 UNCHECKED = ["no"]

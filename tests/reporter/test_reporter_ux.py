@@ -28,10 +28,12 @@ from .conftest import (
 )
 
 
-def test_the_same_form_sent_twice_makes_one_case_and_stores_no_second_file(app: Flask, client: FlaskClient) -> None:
+def test_the_same_form_sent_twice_makes_one_case_and_stores_no_second_file(app: Flask, client: FlaskClient,
+                                                                          reader: str) -> None:
     token, once = csrf_token(client, "/en/melden/misstand"), new_submission_token()
     body, content_type = multipart_body(
-        [("csrf_token", token.encode()), ("once", once.encode()), ("category", b"fraude"), ("what", b"twice")],
+        [("csrf_token", token.encode()), ("once", once.encode()), ("category", b"fraude"), ("what", b"twice"),
+         ("recipients", reader.encode())],
         [(b"proof.txt", b"evidence bytes")])
     first = client.post("/en/melden/misstand", data=body, content_type=content_type)
     assert first.status_code == 200 and credentials(first.get_data(as_text=True))
@@ -55,18 +57,18 @@ def test_a_damaged_one_time_token_shows_the_form_again_with_the_text(app: Flask,
     assert count_rows(app, Case) == 0
 
 
-def test_an_expired_form_comes_back_with_its_text_and_a_fresh_token(app: Flask, client: FlaskClient,
+def test_an_expired_form_comes_back_with_its_text_and_a_fresh_token(app: Flask, client: FlaskClient, reader: str,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     token = csrf_token(client, "/nl/melden/misstand")
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: 10**10)  # hours later
-    data = submit_form_data(token, what="Een lang verhaal van een uur typen.")
+    data = submit_form_data(token, what="Een lang verhaal van een uur typen.", recipients=[reader])
     response = client.post("/nl/melden/misstand", data=data, content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "Een lang verhaal van een uur typen." in html
     assert "verlopen" in html and count_rows(app, Case) == 0
     fresh = csrf_token(client, "/nl/melden/misstand")
-    assert client.post("/nl/melden/misstand", data=submit_form_data(fresh), content_type="multipart/form-data"
-                       ).status_code == 200
+    assert client.post("/nl/melden/misstand", data=submit_form_data(fresh, recipients=[reader]),
+                       content_type="multipart/form-data").status_code == 200
 
 
 def test_a_storage_failure_keeps_the_text_and_stores_nothing(app: Flask, client: FlaskClient,
