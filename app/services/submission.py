@@ -374,7 +374,7 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         raise
     for uploaded in draft.files:
         uploaded.writer.settle()  # only now: see storage.settle_times
-    return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by, wordlist_language)
+    return Receipt(case.id, case.reference, receipt_code, passphrase, reply_by, wordlist_language=wordlist_language)
 
 
 def add_file(draft: CaseDraft, settings: Settings, name: str, source: BinaryIO) -> None:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_every_reporter_page_has_no_wcag_violation(app: Flask, live_server: str, chromium, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_reporter_page_has_no_wcag_violation(app: Flask, live_server: str, reader: str, chromium, lang: str) -> None:  # type: ignore[no-untyped-def]
     found: dict[str, str] = {}
     with axe_tab(chromium) as tab:
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_every_reporter_page_reflows_at_320_px(app: Flask, live_server: str, page, tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_every_reporter_page_reflows_at_320_px(app: Flask, live_server: str, reader: str, page, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                lang: str) -> None:
     page.set_viewport_size({"width": 320, "height": 640})
     too_wide: dict[str, int] = {}

@@ -33,7 +33,7 @@ def _case_count(app: Flask) -> int:
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_a_reply_sent_after_the_session_ended_comes_back_with_its_text(app: Flask, live_server: str, page,  # type: ignore[no-untyped-def]
+def test_a_reply_sent_after_the_session_ended_comes_back_with_its_text(app: Flask, live_server: str, reader: str, page,  # type: ignore[no-untyped-def]
                                                                       lang: str) -> None:
     receipt = _report(app)
     _login(page, live_server, lang, receipt)
@@ -60,7 +60,7 @@ def test_a_reply_sent_after_the_session_ended_comes_back_with_its_text(app: Flas
     page.locator(".thread").get_by_text("Tweede regel met details.").wait_for()
 
 
-def test_reload_and_back_after_the_receipt_make_no_second_case(app: Flask, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_reload_and_back_after_the_receipt_make_no_second_case(app: Flask, live_server: str, reader: str, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_server}/en/melden/misstand")
     assert page.locator("form[enctype]").get_attribute("autocomplete") == "off"
     page.get_by_label("Fraud", exact=True).check()
@@ -91,7 +91,7 @@ def _report_in_browser(page, live_server: str, lang: str) -> tuple[str, str]:  #
 
 
 @pytest.mark.parametrize(("made_in", "opened_in"), [("nl", "en"), ("en", "nl")])
-def test_a_passphrase_in_one_language_opens_the_mailbox_from_the_other(live_server: str, page, tmp_path,  # type: ignore[no-untyped-def]
+def test_a_passphrase_in_one_language_opens_the_mailbox_from_the_other(live_server: str, reader: str, page, tmp_path,  # type: ignore[no-untyped-def]
                                                                       made_in: str, opened_in: str) -> None:
     from crypto.reporter import wordlist
 
@@ -124,7 +124,7 @@ def test_a_passphrase_in_one_language_opens_the_mailbox_from_the_other(live_serv
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_the_route_map_questions_each_lead_to_one_channel(live_server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_route_map_questions_each_lead_to_one_channel(live_server: str, reader: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
     expected = {  # question -> the one channel a "yes" leads to
         "nl": [("Wilt u eerst in vertrouwen met iemand praten?", "vertrouwenspersoon", "Vraag aan de vertrouwenspersoon"),
                ("Gaat het om hoe iemand met u omgaat?", "omgangsvormen", "Ongewenste omgangsvormen"),

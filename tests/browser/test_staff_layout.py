@@ -30,7 +30,7 @@ def cookie(app: Flask) -> str:
         session.flush()
         for days in (3, 40, 100, 200):
             submit_report(session, app.config["MELDKLUIS"], ReportInput(
-                "misstand", "belangenverstrengeling", {"what": "x" * 20}), day=clock.today() - timedelta(days=days))
+                "misstand", "fraude", {"what": "x" * 20}), day=clock.today() - timedelta(days=days))
         staff_user = session.scalar(select(User).where(User.username == "alle"))
         assert staff_user is not None and staff_user.kdf_salt and staff_user.private_key_by_password
         key = crypto.derive_password_key(PASSWORD, staff_user.kdf_salt, app.config["MELDKLUIS"].handler_kdf)
