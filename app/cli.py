@@ -141,16 +141,18 @@ def notify_command() -> None:
 @click.argument("reference")
 @click.option("--user", "username", required=True, help="The handler whose key will open the bundle.")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def export_case_command(reference: str, username: str, out_file: Path) -> None:
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="Language of the labels in the opened case file.")
+def export_case_command(reference: str, username: str, out_file: Path, lang: str) -> None:
     """Write an encrypted bundle of one case; open it offline with `python -m crypto.open`."""
     import os
 
     from app.services.export import ExportRefused, export_case
 
     app = _app()
-    with session_scope(app) as session:
+    with app.app_context(), session_scope(app) as session:  # the labels are translated in the app's context
         try:
-            bundle = export_case(session, app.config["MELDKLUIS"], reference.strip().upper(), username)
+            bundle = export_case(session, app.config["MELDKLUIS"], reference.strip().upper(), username, lang)
         except ExportRefused as error:
             raise click.ClickException("no such case for this user") from error
     fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

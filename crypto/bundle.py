@@ -10,7 +10,7 @@ import base64
 import binascii
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -34,6 +34,8 @@ class BundleText:
     row_id: str
     sealed: bytes
     meta: Meta = NO_META
+    day: str = ""  # plain, not authenticated: the ISO day the text was written, for reading only
+    author: str = ""  # plain, not authenticated: the writer's display name (staff), for reading only
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class BundleFile:
     binding: bytes
     data: bytes
     meta: Meta = NO_META
+    day: str = ""  # plain, not authenticated: the ISO day the file was added, for reading only
 
 
 class OpenedText(NamedTuple):
@@ -55,6 +58,8 @@ class OpenedText(NamedTuple):
     row_id: str
     text: str
     meta: Meta = NO_META
+    day: str = ""  # as the bundle claims it (not authenticated)
+    author: str = ""  # as the bundle claims it (not authenticated)
 
 
 class OpenedFile(NamedTuple):
@@ -64,6 +69,7 @@ class OpenedFile(NamedTuple):
     name: str
     data: bytes
     meta: Meta = NO_META
+    day: str = ""  # as the bundle claims it (not authenticated)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class OpenedCase:
     case_id: str
     texts: list[OpenedText] = field(default_factory=list)
     files: list[OpenedFile] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # as the bundle claims them (not authenticated)
 
 
 def attachment_binding(case_id: str, row_id: str) -> bytes:
@@ -93,16 +100,28 @@ def _meta_json(meta: Meta) -> dict[str, Any]:
 
 
 def write_bundle(
-    case_id: str, sealed_case_key: bytes, texts: Sequence[BundleText], files: Sequence[BundleFile]
+    case_id: str,
+    sealed_case_key: bytes,
+    texts: Sequence[BundleText],
+    files: Sequence[BundleFile],
+    labels: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Serialise the ciphertexts of a case as a bundle (UTF-8 JSON); the case key is sealed to the reader."""
+    """Serialise the ciphertexts of a case as a bundle (UTF-8 JSON); the case key is sealed to the reader.
+
+    `labels` are the words of the readable case file in the handler's language (question labels, headings,
+    message kinds), written by the server because the offline tool has no translations. They, the days and
+    the author names are public words, not secrets, and are not authenticated: they label what the
+    authenticated texts say, they never change it.
+    """
     document = {
         "format": BUNDLE_FORMAT,
         "version": FORMAT_VERSION,
         "case_id": case_id,
         "sealed_case_key": _b64(sealed_case_key),
+        "labels": dict(labels or {}),
         "texts": [
-            {"kind": t.kind, "row_id": t.row_id, "meta": _meta_json(t.meta), "sealed": _b64(t.sealed)}
+            {"kind": t.kind, "row_id": t.row_id, "meta": _meta_json(t.meta), "sealed": _b64(t.sealed),
+             "day": t.day, "author": t.author}
             for t in texts
         ],
         "files": [
@@ -113,6 +132,7 @@ def write_bundle(
                 "binding": _b64(f.binding),
                 "data": _b64(f.data),
                 "meta": _meta_json(f.meta),
+                "day": f.day,
             }
             for f in files
         ],
@@ -137,6 +157,19 @@ def _text(obj: Any, name: str) -> str:
     if not isinstance(value, str):
         raise DecryptionError(f"malformed file: missing or invalid {name!r}")
     return value
+
+
+def _plain(obj: Any, name: str) -> str:
+    # An optional display field: absent or not a string reads as empty (it carries no security meaning).
+    value = obj.get(name, "") if isinstance(obj, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def _labels(document: dict[str, Any]) -> dict[str, str]:
+    value = document.get("labels", {})
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _bytes(obj: Any, name: str) -> bytes:
@@ -170,11 +203,11 @@ def open_bundle(bundle_json: bytes, private_key: bytes) -> OpenedCase:
     document = _load_document(bundle_json, BUNDLE_FORMAT)
     case_id = _text(document, "case_id")
     case_key = open_case_key(_bytes(document, "sealed_case_key"), private_key, case_id)
-    opened = OpenedCase(case_id=case_id)
+    opened = OpenedCase(case_id=case_id, labels=_labels(document))
     for item in _list(document, "texts"):
         kind, row_id, meta = _text(item, "kind"), _text(item, "row_id"), _meta(item)
         text = open_text(case_key, _bytes(item, "sealed"), case_id=case_id, kind=kind, row_id=row_id, meta=meta)
-        opened.texts.append(OpenedText(kind, row_id, text, meta))
+        opened.texts.append(OpenedText(kind, row_id, text, meta, _plain(item, "day"), _plain(item, "author")))
     for item in _list(document, "files"):
         row_id, meta = _text(item, "row_id"), _meta(item)
         name_sealed, file_key_sealed = _bytes(item, "name_sealed"), _bytes(item, "file_key_sealed")
@@ -186,7 +219,7 @@ def open_bundle(bundle_json: bytes, private_key: bytes) -> OpenedCase:
             raise DecryptionError("a file is bound to another case or row")
         plaintext = io.BytesIO()
         decrypt_file(io.BytesIO(_bytes(item, "data")), plaintext, file_key.key, binding, file_key.size)
-        opened.files.append(OpenedFile(row_id, name, plaintext.getvalue(), meta))
+        opened.files.append(OpenedFile(row_id, name, plaintext.getvalue(), meta, _plain(item, "day")))
     return opened
 
 

@@ -17,6 +17,8 @@ class Channel(Base):
 
     `categories` is a JSON list of {"slug", "nl", "en"}; a case stores the slug it was filed under. Pages in
     other languages show the catalogue's translation of the English text (app/i18n.py `stored_text`).
+    `questions` is a JSON list of {"key", "required", "nl", "en"} (labels empty for a standard question, which
+    keeps its translated label and hint), or None for the standard questions (app/services/submission.py).
     """
 
     __tablename__ = "channel"
@@ -29,6 +31,7 @@ class Channel(Base):
     description_nl: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     categories: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     policy_id: Mapped[str] = mapped_column(ForeignKey("deadline_policy.id"))
     retention_months: Mapped[int] = mapped_column(Integer, default=12)
     acknowledgement_nl: Mapped[str] = mapped_column(Text, default="")

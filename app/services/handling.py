@@ -36,7 +36,7 @@ from app.models import (
 from app.services import cases, clock, notify, retention, storage
 from app.services.cases import AttachmentInfo, NoteItem, OpenCase, ThreadItem
 from app.services.staff_auth import Staff
-from app.services.submission import ONGOING_CHOICES, QUESTIONS
+from app.services.submission import ONGOING_CHOICES, Question, channel_questions
 
 OUTCOMES = ("founded", "partly_founded", "unfounded", "referred", "withdrawn", "not_investigated")
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
@@ -266,7 +266,7 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, threa
         ),
         names=names,
         acknowledgement_text=case.channel.acknowledgement_en if lang == "en" else case.channel.acknowledgement_nl,
-        answers=labelled_answers(report),
+        answers=labelled_answers(report, channel_questions(case.channel)),
         disclosure_risk=case.purged_on is None and clock.disclosure_risk(session, case, today),
         today=today,
     )
@@ -291,13 +291,13 @@ def share_candidates(session: Session, case: Case, handlers: list[User] | None =
     ]
 
 
-def labelled_answers(report: dict[str, str]) -> list[tuple[str, str]]:
-    """The report's answers under their question labels, in the request's language; empty answers left
-    out, coded answers ("yes") in words. Keys no question knows (older forms) keep their key as label."""
+def labelled_answers(report: dict[str, str], questions: tuple[Question, ...]) -> list[tuple[str, str]]:
+    """The report's answers under their channel's question labels, in the request's language; empty answers
+    left out, coded answers ("yes") in words. Keys no question knows (older forms) keep their key as label."""
     words = {code: str(label) for code, label in ONGOING_CHOICES}
-    known = {question.key for question in QUESTIONS}
+    known = {question.key for question in questions}
     answers = []
-    for question in QUESTIONS:
+    for question in questions:
         value = (report.get(question.key) or "").strip()
         if value:
             answers.append((str(question.label), words.get(value, value) if question.key == "ongoing" else value))

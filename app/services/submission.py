@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import BinaryIO
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +56,37 @@ QUESTIONS: tuple[Question, ...] = (
     Question("evidence", _l("Is there evidence?"), _l("Describe documents or other proof, or where it can be "
                                                          "found. You can add files below.")),
 )
+STANDARD_KEYS = tuple(question.key for question in QUESTIONS)
+CUSTOM_PREFIX = "q_"  # an admin's own question: its key never meets a standard question or a form field
+
+
+class ChannelText:
+    """A label an admin wrote in Dutch and English; like a lazy msgid, it reads in the current language."""
+
+    def __init__(self, nl: str, en: str) -> None:
+        self.nl, self.en = nl, en
+
+    def __str__(self) -> str:
+        locale = get_locale()
+        return self.en if locale is not None and locale.language == "en" else self.nl
+
+
+def channel_questions(channel: Channel | None) -> tuple[Question, ...]:
+    """The questions of a channel's report form, in its order: the standard ones (all of them if the channel
+    chose none) with their translated labels and hints, and the admin's own with their NL/EN labels."""
+    if channel is None or channel.questions is None:
+        return QUESTIONS
+    standard = {question.key: question for question in QUESTIONS}
+    chosen = []
+    for item in channel.questions:
+        key, required = str(item["key"]), bool(item.get("required"))
+        if key in standard:
+            chosen.append(replace(standard[key], required=required))
+        else:
+            chosen.append(Question(key, ChannelText(str(item["nl"]), str(item["en"])), "", required))
+    return tuple(chosen)
+
+
 # A case sealed to no handler could never be opened while its statutory clock runs: refused, nothing stored.
 NO_READER_MESSAGE = _l("No one can receive reports on this channel at the moment, so we cannot accept yours: "
                        "nothing has been stored. Copy your text if you want to keep it, and try again later "
@@ -223,7 +255,8 @@ def validate_report(session: Session, settings: Settings, report: ReportInput, f
     if report.category not in {c["slug"] for c in channel.categories}:
         errors.setdefault("category", []).append(str(_l("Choose a subject.")))
     limit = settings.max_text_chars
-    for question in QUESTIONS:
+    questions = channel_questions(channel)
+    for question in questions:
         value = report.fields.get(question.key, "")
         if question.required and not value.strip():
             errors.setdefault(question.key, []).append(str(_l("Please answer this question.")))
@@ -232,7 +265,7 @@ def validate_report(session: Session, settings: Settings, report: ReportInput, f
                 str(_l("This text is too long: at most %(n)s characters, you wrote %(m)s.", n=limit, m=len(value))))
     if report.fields.get("ongoing", "") not in {"", *(code for code, _ in ONGOING_CHOICES)}:
         errors.setdefault("ongoing", []).append(str(_l("Choose one of the answers.")))
-    unknown = set(report.fields) - {q.key for q in QUESTIONS}
+    unknown = set(report.fields) - {q.key for q in questions}
     if unknown:
         errors.setdefault("", []).append(str(_l("The form contained unexpected fields. Please send it again.")))
     if report.identity is not None and len(report.identity) > limit:
@@ -309,7 +342,7 @@ def finish_report(session: Session, settings: Settings, draft: CaseDraft, report
         case.received_on = day
         case.message_counter = 0
         # Sealed before the first flush, so the case is one INSERT (not an INSERT and an UPDATE).
-        cases.set_report(opened, {q.key: report.fields.get(q.key, "") for q in QUESTIONS})
+        cases.set_report(opened, {q.key: report.fields.get(q.key, "") for q in channel_questions(channel)})
         if identity:
             cases.set_identity(opened, identity)
         session.add(case)

@@ -39,6 +39,7 @@ from app.services import (
     clock,
     compliance,
     defaults,
+    submission,
 )
 from app.services.staff_auth import current_staff, require_role, settings_of_app
 from app.web import commit_or_error
@@ -86,6 +87,8 @@ class NewChannelForm(BaseForm):
     policy = SelectField(_l("Deadline policy"), choices=[], validate_choice=False)
     categories = TextAreaField(_l("Categories, one a line: short name | Dutch | English"),
                                validators=[Length(max=10000)])
+    questions = TextAreaField(_l("Questions of the report form, one a line"), validators=[Length(max=20000)],
+                              default=channels.STANDARD_QUESTIONS_TEXT, render_kw={"rows": 9})
 
 
 class OrganisationForm(BaseForm):
@@ -203,7 +206,8 @@ def edit_channel(slug: str) -> Any:
     today = clock.today()
     return _render("admin/channel.html", form=form, channel=channel, error=error, today=today,
                    promised=case_track.promised_dates(channel, today), milestone_labels=compliance.milestone_label,
-                   readers=administration.channel_readers(session).get(channel.id, 0))
+                   readers=administration.channel_readers(session).get(channel.id, 0),
+                   questions=submission.channel_questions(channel))
 
 
 @bp.route("/channels/new", methods=["GET", "POST"])
@@ -219,7 +223,8 @@ def new_channel() -> Any:
             channel = channels.create_channel(session, _staff().user.id, channels.NewChannel(
                 **{key: str(getattr(form, key).data or "") for key in (
                     "slug", "kind", "name_nl", "name_en", "description_nl", "description_en")},
-                policy_slug=form.policy.data or "", categories_text=form.categories.data or ""))
+                policy_slug=form.policy.data or "", categories_text=form.categories.data or "",
+                questions_text=form.questions.data or ""))
         except channels.ChannelRefused as refused:
             session.rollback()
             problems = refused.problems

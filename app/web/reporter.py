@@ -31,7 +31,7 @@ from app.config import Settings
 from app.db import get_session
 from app.forms import BaseForm
 from app.i18n import stored_text
-from app.models import Organisation
+from app.models import Channel, Organisation
 from app.services import mailbox as mailboxes
 from app.services import scrub, storage, submission
 from app.services.limits import Busy, limits_of
@@ -159,6 +159,13 @@ class SubmitForm(BaseForm):
     evidence = TextAreaField(QUESTIONS[6].label, render_kw={"rows": 3})
     recipients = MultiCheckboxField(_l("Who receives your report"), choices=[], validate_choice=False)
     identity = TextAreaField(_l("Your name and how to reach you (optional)"), render_kw={"rows": 2})
+
+
+def submit_form_class(channel: Channel) -> type[SubmitForm]:
+    """The report form of a channel: the standard fields, plus a text box for each question of its own."""
+    extra = {q.key: TextAreaField(q.label, render_kw={"rows": 3})
+             for q in submission.channel_questions(channel) if q.key not in submission.STANDARD_KEYS}
+    return type("ChannelSubmitForm", (SubmitForm,), extra) if extra else SubmitForm
 
 
 class LoginForm(BaseForm):
@@ -302,7 +309,8 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
         form.recipients.data = [r.user_id for r in recipients]
     settings = _settings()
     return render_template(
-        "reporter/submit.html", channel=channel, form=form, questions=QUESTIONS, general_errors=general or [],
+        "reporter/submit.html", channel=channel, form=form, questions=submission.channel_questions(channel),
+        general_errors=general or [],
         files_lost=files_lost, max_files=settings.max_files,
         once=once if submission.SUBMISSION_TOKEN.fullmatch(once) else submission.new_submission_token(),
         max_file_mb=max(1, settings.max_file_bytes // (1024 * 1024)), max_chars=settings.max_text_chars,
@@ -312,7 +320,8 @@ def _render_submit(found: submission.ReportChannel, form: SubmitForm, *, general
 
 @bp.get("/melden/<slug>")
 def submit_form(slug: str) -> tuple[str, int]:
-    return _render_submit(_channel_or_404(slug), SubmitForm())
+    found = _channel_or_404(slug)
+    return _render_submit(found, submit_form_class(found.channel)())
 
 
 @bp.post("/melden/<slug>")
@@ -336,7 +345,7 @@ def submit(slug: str) -> tuple[str, int]:
         parsed.discard_files()
         abort(404)
     channel = found.channel
-    form = SubmitForm(formdata=parsed.fields)
+    form = submit_form_class(channel)(formdata=parsed.fields)
     if not _csrf_valid(form):
         # An old form (the reporter took hours) or one that cannot be verified: shown again with its text and a
         # fresh token, so pressing Send again works. Cross-site posts never get here (security.py).
@@ -361,7 +370,7 @@ def submit(slug: str) -> tuple[str, int]:
     report = ReportInput(
         channel_slug=channel.slug,
         category=form.category.data or "",
-        fields={q.key: parsed.fields.get(q.key, "") for q in QUESTIONS},
+        fields={q.key: parsed.fields.get(q.key, "") for q in submission.channel_questions(channel)},
         recipient_ids=list(parsed.fields.getlist("recipients")),
         identity=parsed.fields.get("identity") or None,
         language=g.get("lang", "nl"),
@@ -489,7 +498,7 @@ def _render_mailbox(*, reply: ReplyForm | None = None, meeting: MeetingForm | No
     view = mailboxes.read_mailbox(get_session(), g.mailbox, g.get("lang", "nl"))
     settings = _settings()
     return render_template(
-        "reporter/mailbox.html", view=view, questions=QUESTIONS, ongoing=dict(submission.ONGOING_CHOICES),
+        "reporter/mailbox.html", view=view, questions=submission.channel_questions(g.mailbox.opened.case.channel), ongoing=dict(submission.ONGOING_CHOICES),
         status_label=STATUS_LABELS.get(view.status, view.status), kind_labels=KIND_LABELS,
         reply=reply or ReplyForm(formdata=None), meeting=meeting or MeetingForm(formdata=None),
         identity_form=identity or IdentityForm(formdata=None), logout_form=LogoutForm(formdata=None),

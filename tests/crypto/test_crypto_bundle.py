@@ -256,8 +256,11 @@ def _args(paths: dict[str, Path]) -> list[str]:
 
 
 def _check_output(out: Path) -> None:
-    assert (out / "report-r1.txt").read_text(encoding="utf-8") == TEXTS[("report", "r1")]
-    assert (out / "message-0001-handler-m1.txt").read_text(encoding="utf-8") == TEXTS[("message", "m1")]
+    # A bundle without labels reads in English; a report that is no JSON document is shown as written.
+    text = (out / "case.txt").read_text(encoding="utf-8")
+    assert f"Report\n------\n    {TEXTS[('report', 'r1')]}\n" in text
+    assert f"[1] · Handler\n    {TEXTS[('message', 'm1')]}\n" in text
+    assert "files/scan.pdf · 70009 bytes · with the report" in text and "files/leeg.txt · 0 bytes" in text
     assert (out / "files" / "scan.pdf").read_bytes() == FILES["scan.pdf"]
     assert (out / "files" / "leeg.txt").read_bytes() == b""
 
@@ -274,7 +277,7 @@ def test_open_tool_never_overwrites(exported: dict[str, Path]) -> None:
     assert main(_args(exported)) == 0
     assert main(_args(exported)) == 0
     assert (exported["out"] / "files" / "scan (2).pdf").read_bytes() == FILES["scan.pdf"]
-    assert (exported["out"] / "report-r1 (2).txt").exists()
+    assert (exported["out"] / "case (2).txt").exists()
 
 
 def test_open_tool_reads_the_recovery_key_from_a_prompt(
@@ -431,3 +434,24 @@ def test_bundle_binding_is_recomputed_not_trusted() -> None:
     del document["files"][0]["binding"]
     with pytest.raises(DecryptionError):
         open_bundle(json.dumps(document).encode(), handler.private)
+
+
+def test_readable_case_file_drops_controls_from_the_bundles_plain_words() -> None:
+    # Labels, days and names are the bundle's unauthenticated words: they reach the file without terminal
+    # escapes or bidi overrides, and a label never changes who wrote a message (the bound metadata does).
+    from crypto.bundle import OpenedCase, OpenedText
+    from crypto.open import render_case
+
+    case = OpenedCase(
+        case_id="c1",
+        texts=[
+            OpenedText("report", "c1", '{"what": "x", "when": ""}', Meta(author_kind="reporter")),
+            OpenedText("message", "m1", "hallo\x1b[2J", Meta("reporter", "message", 1), "2026-\u202e03-02",
+                       "\x1b[31mMallory"),
+        ],
+        labels={"question.what": "Wat\x1b]0;pwn\x07?", "author.reporter": "Melder", "title": "Zaak\u202e"},
+    )
+    text = render_case(case, {})
+    assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+    assert "Wat]0;pwn?\n    x" in text and "when" not in text
+    assert "[1] · 2026-03-02 · [31mMallory (Melder)\n    hallo[2J" in text

@@ -251,5 +251,5 @@ def test_pinned_key_file_and_bundle_still_open() -> None:
     assert private_key == HANDLER_PRIVATE
     case = open_bundle(BUNDLE.encode(), private_key)
     assert case.case_id == "case-0001"
-    assert case.texts == [("message", "row-1", TEXT_PLAINTEXT, TEXT_META)]
-    assert case.files == [("file-1", "verslag.pdf", FILE_PLAINTEXT, FILE_META)]
+    assert case.texts == [("message", "row-1", TEXT_PLAINTEXT, TEXT_META, "", "")]  # no plain day or author
+    assert case.files == [("file-1", "verslag.pdf", FILE_PLAINTEXT, FILE_META, "")]

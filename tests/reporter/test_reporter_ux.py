@@ -61,7 +61,7 @@ def test_an_expired_form_comes_back_with_its_text_and_a_fresh_token(app: Flask, 
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     token = csrf_token(client, "/nl/melden/misstand")
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: 10**10)  # hours later
-    data = submit_form_data(token, what="Een lang verhaal van een uur typen.")
+    data = submit_form_data(token, what="Een lang verhaal van een uur typen.", recipients=[reader])
     response = client.post("/nl/melden/misstand", data=data, content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "Een lang verhaal van een uur typen." in html
