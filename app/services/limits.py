@@ -13,7 +13,7 @@ The services use one `Limits` object per app (`limits_of(app)`):
   and says whether there was one left;
 - `limits.locked(name, who)`, `limits.failed(name, who, schedule)`, `limits.succeeded(name, who)`: backoff
   after consecutive failures, per mailbox or per staff user name;
-- `derivation_gate(name, size)`: at most `size` expensive key derivations at once in this process (CPU and
+- `process_gate(name, size)`: at most `size` expensive runs (key derivations, file cleaning) at once in this process (CPU and
   memory are per host, so this gate is deliberately not shared).
 """
 
@@ -263,7 +263,7 @@ def limits_of(app: Flask | None = None) -> Limits:
     return limits
 
 
-# --- derivation gates --------------------------------------------------------------------------------
+# --- process gates -----------------------------------------------------------------------------------
 
 
 _GATES: dict[tuple[str, int], threading.BoundedSemaphore] = {}
@@ -271,8 +271,10 @@ _GATES_LOCK = threading.Lock()
 
 
 @contextmanager
-def derivation_gate(name: str, size: int, wait_seconds: float) -> Iterator[None]:
-    """Run the block when fewer than `size` others of gate `name` run in this process; Busy after waiting."""
+def process_gate(name: str, size: int, wait_seconds: float) -> Iterator[None]:
+    """Run the block when fewer than `size` others of gate `name` run in this process; Busy after waiting.
+
+    For work that costs CPU or memory per host (staff Argon2id, mat2), so the gate is deliberately not shared."""
     with _GATES_LOCK:
         gate = _GATES.setdefault((name, size), threading.BoundedSemaphore(max(1, size)))
     if not gate.acquire(timeout=wait_seconds):

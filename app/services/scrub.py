@@ -31,7 +31,6 @@ import signal
 import stat
 import subprocess  # nosec B404 (mat2 runs in a bounded, sandboxed subprocess)
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from flask_babel import lazy_gettext as _l
 import crypto
 from app.config import Settings
 from app.services.cases import OpenCase
+from app.services.limits import Busy, process_gate
 from app.services.storage import AttachmentWriter, FileBatch, file_binding
 from app.services.upload import UploadedFile
 
@@ -193,10 +193,6 @@ def is_tmpfs(path: Path) -> bool:
     f_type = ctypes.c_ulong.from_buffer(buffer).value & 0xFFFFFFFF  # the first field, a machine word
     return f_type == TMPFS_MAGIC
 
-
-@functools.cache
-def _gate(size: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(max(1, size))
 
 
 @functools.cache
@@ -399,6 +395,29 @@ def _encrypt_from(source: BinaryIO, batch: FileBatch) -> tuple[AttachmentWriter,
     return writer, size
 
 
+def _clean_in_private_folder(uploaded: UploadedFile, batch: FileBatch, sandbox: _Sandbox, root: Path,
+                             extension: str, settings: Settings) -> tuple[AttachmentWriter, int, bytes]:
+    """Decrypt into a fresh 0700 folder on tmpfs, run mat2, encrypt the cleaned copy; the folder goes at once."""
+    deadline = time.monotonic() + settings.scrub_timeout_seconds
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="mk-scrub-", dir=root))  # mode 0700
+    except OSError:
+        raise _Refused("busy") from None
+    try:
+        staged = folder / f"{STAGE}.{extension}"
+        try:
+            _decrypt_into(uploaded.writer, batch.opened, staged)
+            shown = _run(sandbox, folder, staged.name, deadline)
+        except OSError:  # the tmpfs is full, or too many processes: this file is kept as it came
+            raise _Refused("busy") from None
+        cleaned = _open_cleaned(folder / f"{STAGE}.cleaned.{extension}")
+        staged.unlink()  # the original plaintext goes first
+        writer, size = _encrypt_from(cleaned, batch)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return writer, size, shown
+
+
 def _clean(uploaded: UploadedFile, batch: FileBatch, settings: Settings) -> tuple[str, ...]:
     """Replace `uploaded`'s file by its cleaned copy and return the kinds found, or raise _Refused."""
     # Cheapest first: a file that is not cleaned costs the upload path nothing measurable.
@@ -420,29 +439,11 @@ def _clean(uploaded: UploadedFile, batch: FileBatch, settings: Settings) -> tupl
     room = os.statvfs(root)
     if room.f_bavail * room.f_frsize < 3 * uploaded.size + (16 << 20):
         raise _Refused("busy")
-    gate = _gate(settings.scrub_concurrency)
-    if not gate.acquire(timeout=settings.scrub_timeout_seconds):
-        raise _Refused("busy")
     try:
-        deadline = time.monotonic() + settings.scrub_timeout_seconds
-        try:
-            folder = Path(tempfile.mkdtemp(prefix="mk-scrub-", dir=root))  # mode 0700
-        except OSError:
-            raise _Refused("busy") from None
-        try:
-            staged = folder / f"{STAGE}.{extension}"
-            try:
-                _decrypt_into(uploaded.writer, batch.opened, staged)
-                shown = _run(sandbox, folder, staged.name, deadline)
-            except OSError:  # the tmpfs is full, or too many processes: this file is kept as it came
-                raise _Refused("busy") from None
-            cleaned = _open_cleaned(folder / f"{STAGE}.cleaned.{extension}")
-            staged.unlink()  # the original plaintext goes first
-            writer, size = _encrypt_from(cleaned, batch)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-    finally:
-        gate.release()
+        with process_gate("scrub", settings.scrub_concurrency, settings.scrub_timeout_seconds):
+            writer, size, shown = _clean_in_private_folder(uploaded, batch, sandbox, root, extension, settings)
+    except Busy:
+        raise _Refused("busy") from None
     uploaded.writer.abort()
     uploaded.writer, uploaded.size = writer, size
     return kinds_found(shown.decode("utf-8", "replace"))

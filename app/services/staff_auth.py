@@ -42,7 +42,7 @@ from app.config import Settings
 from app.db import get_session
 from app.models import HandlerSession, OneTimeLink, User, utcnow
 from app.services import accounts
-from app.services.limits import Limits, Schedule, derivation_gate, limits_of
+from app.services.limits import Limits, Schedule, limits_of, process_gate
 from app.services.session_cookie import parse_session_cookie, session_cookie_value
 
 COOKIE_NAME = "mk_staff"
@@ -194,7 +194,7 @@ def activate_invited(
 
 def _kdf_gate(settings: Settings) -> contextlib.AbstractContextManager[None]:
     """At most `staff_kdf_concurrency` staff Argon2id runs at once in this process (limits.Busy after a wait)."""
-    return derivation_gate(KDF_GATE, settings.staff_kdf_concurrency, KDF_WAIT_SECONDS)
+    return process_gate(KDF_GATE, settings.staff_kdf_concurrency, KDF_WAIT_SECONDS)
 
 
 def _check_password(settings: Settings, user: User | None, password: str) -> bool:

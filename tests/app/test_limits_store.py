@@ -74,12 +74,12 @@ def test_a_backoff_counts_only_its_own_name(fake_clock: Any) -> None:
     assert not limits.locked("login", "mailbox-a")
 
 
-def test_the_derivation_gate_bounds_concurrency() -> None:
+def test_the_process_gate_bounds_concurrency() -> None:
     inside, most = [0], [0]
     lock, release = threading.Lock(), threading.Event()
 
     def run() -> None:
-        with limits_module.derivation_gate("test-gate", 2, 10):
+        with limits_module.process_gate("test-gate", 2, 10):
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
@@ -90,7 +90,7 @@ def test_the_derivation_gate_bounds_concurrency() -> None:
     threads = [threading.Thread(target=run) for _ in range(5)]
     for thread in threads:
         thread.start()
-    with pytest.raises(limits_module.Busy), limits_module.derivation_gate("test-gate", 2, 0.2):
+    with pytest.raises(limits_module.Busy), limits_module.process_gate("test-gate", 2, 0.2):
         pass  # two run, three wait: a sixth gives up after its wait
     release.set()
     for thread in threads:

@@ -102,7 +102,7 @@ def test_a_full_gate_answers_busy_not_an_error(app: Flask, make_member: Callable
     token = csrf(client, "/nl/handler/login")
     monkeypatch.setattr(staff_auth, "KDF_WAIT_SECONDS", 0.1)
     size = app.config["MELDKLUIS"].staff_kdf_concurrency
-    with limits_module.derivation_gate(staff_auth.KDF_GATE, size, 1):  # someone else's login holds the gate
+    with limits_module.process_gate(staff_auth.KDF_GATE, size, 1):  # someone else's login holds the gate
         response = client.post("/nl/handler/login", data={
             "csrf_token": token, "username": member.username, "password": PASSWORD, "code": member.code()})
     html = response.get_data(as_text=True)
