@@ -30,10 +30,9 @@ from app.models import Base
 from app.services import scrub
 
 from ..hidden_files import docx_with_author, jpeg_with_exif, mp3_with_id3, pdf_with_author, png_bomb  # noqa: TID252
+from ..reporter.conftest import credentials  # noqa: TID252
 from .conftest import csrf  # noqa: TID252
 
-RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
-PASSPHRASE = re.compile(r'id="passphrase"[^>]*>([^<]+)<')
 BOUNDARY = "mk-hidden-data-boundary"
 CHECKED = ["no", "yes"]  # what the form sends with its box ticked (a hidden "no" comes first)
 UNCHECKED = ["no"]
@@ -51,15 +50,6 @@ def scrub_root(app: Flask) -> Iterator[Path]:
     app.config["MELDKLUIS"] = replace(app.config["MELDKLUIS"], scrub_tmp_path=root)
     yield root
     shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "tmpdir"
-    folder.mkdir()
-    monkeypatch.setenv("TMPDIR", str(folder))
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def _multipart(fields: list[tuple[str, str]], files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
@@ -82,12 +72,6 @@ def _submit(client: FlaskClient, files: list[tuple[str, bytes]], choice: list[st
     fields += [(scrub.FIELD, value) for value in choice or []]
     body, content_type = _multipart(fields, files)
     return client.post(path, data=body, content_type=content_type)
-
-
-def _credentials(html: str) -> tuple[str, str]:
-    code, words = RECEIPT.search(html), PASSPHRASE.search(html)
-    assert code and words, "no receipt on the page"
-    return code.group(1).strip(), words.group(1).strip()
 
 
 def _handler_downloads(client: FlaskClient, login, member) -> tuple[str, dict[str, bytes]]:  # type: ignore[no-untyped-def]
@@ -158,7 +142,7 @@ def test_planted_metadata_never_reaches_the_handler_storage_or_logs(
     assert re.search(r"brief.pdf</strong>: Verborgen gegevens verwijderd: auteur", receipt_page)
     assert re.search(r"opname.mp3</strong>: Verborgen gegevens verwijderd: auteur", receipt_page)
     assert "Bewaard zoals het was" not in receipt_page
-    code, words = _credentials(receipt_page)
+    code, words = credentials(receipt_page)
 
     page, downloads = _handler_downloads(client, login, anna)
     assert set(downloads) == set(originals)
@@ -198,7 +182,7 @@ def _reporter_after_submit(app: Flask, client: FlaskClient, files: list[tuple[st
     response = _submit(client, files, choice)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    code, words = _credentials(html)
+    code, words = credentials(html)
     mailbox = app.test_client()
     token = csrf(mailbox, "/nl/brievenbus/inloggen")
     assert mailbox.post("/nl/brievenbus/inloggen", data={"csrf_token": token, "receipt_code": code,

@@ -31,16 +31,6 @@ from .conftest import (
 
 
 @pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point every temporary file of this process at a folder the test can scan."""
-    folder = tmp_path / "tmpdir"
-    folder.mkdir()
-    monkeypatch.setenv("TMPDIR", str(folder))
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
 def temp_files_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every temporary file opened (an unnamed one vanishes from the disk, so a scan alone would miss it)."""
     import werkzeug.formparser
