@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     db.init_app(app, settings.database_url)
     migrate.check_schema(db.engine_of(app))
     babel.init_app(app, locale_selector=i18n.current_language)
+    app.jinja_env.filters["dateformat"] = i18n.format_day
     limiter.init_app(app)
     limits.init_app(app, limits.make_store(settings.redis_url), settings.limits_key, settings.redis_prefix)
     security.init_app(app, settings.onion_address, settings.base_url)

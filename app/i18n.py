@@ -13,8 +13,11 @@ shipped texts are translated there, and a text an admin wrote is shown in Englis
 from __future__ import annotations
 
 import functools
+from datetime import date, datetime
 from pathlib import Path
 
+import flask_babel
+from babel.dates import format_date as babel_format_date
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -57,6 +60,23 @@ def is_staff_endpoint(endpoint: str | None) -> bool:
 @functools.cache
 def _translations(lang: str) -> NullTranslations:
     return Translations.load(str(COMPILED_DIR), [lang])
+
+
+def format_day(value: date | datetime | None = None, format: str | None = None) -> str:
+    """Flask-Babel's `dateformat` filter, memoised for plain dates in a named or given pattern.
+
+    Pages show the same days over and over (an inbox of 50 rows, a thread of 25 messages), and Babel's
+    formatting of one date costs more than the rest of a table row. Datetimes go to Flask-Babel unchanged
+    (they are rebased to the user's time zone first).
+    """
+    if type(value) is date and format is not None:
+        return _format_day(value, format, current_language())
+    return str(flask_babel.format_date(value, format))
+
+
+@functools.lru_cache(maxsize=8192)
+def _format_day(day: date, format: str, lang: str) -> str:
+    return str(babel_format_date(day, format, locale=lang))
 
 
 def msgid(text: str) -> str:

@@ -48,3 +48,11 @@ def _log_exceptions_without_messages() -> None:
 
 
 _log_exceptions_without_messages()
+
+
+def post_worker_init(worker: object) -> None:
+    # The app, its catalogues and the ORM's metadata are loaded now and live as long as the worker: moved out of
+    # the collector's view, a full collection no longer walks them in the middle of a request.
+    import gc
+
+    gc.freeze()

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, null, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload, load_only
 
 from app.config import Settings
 from app.models import (
@@ -76,14 +76,21 @@ class InboxRow:
     unread: bool
 
 
+ChannelChoice = tuple[str, str, list[tuple[str, str]]]  # (slug, name, [(category slug, category name)])
+
+
 @dataclass(frozen=True)
 class InboxPage:
-    """One page of the inbox; `total` is exact up to COUNT_CAP, `more` says there are more than that."""
+    """One page of the inbox; `total` is exact up to COUNT_CAP, `more` says there are more than that.
+
+    `channels` are the filter's choices, from the same read of the channels as the rows' names.
+    """
 
     rows: list[InboxRow]
     page: int
     pages: int
     total: int
+    channels: list[ChannelChoice]
     more: bool = False
 
 
@@ -149,7 +156,12 @@ def inbox(
             .order_by(Case.received_on, Case.reference)
             .limit(PER_PAGE - len(rows)).offset(max(0, start - deadlines))
         ).all()
-    channels = {c.id: c for c in session.scalars(select(Channel))}
+    # Only what the rows and the filter show (not the policy, questions and texts with their JSON).
+    listed = list(session.scalars(
+        select(Channel).options(load_only(Channel.id, Channel.slug, Channel.name_nl, Channel.name_en,
+                                          Channel.categories, Channel.position), lazyload(Channel.policy))
+        .order_by(Channel.position)))
+    channels = {c.id: c for c in listed}
     return InboxPage(
         rows=[
             InboxRow(
@@ -169,6 +181,7 @@ def inbox(
         page=page,
         pages=pages,
         total=total,
+        channels=channel_choices(listed, lang),
         more=more,
     )
 
@@ -462,9 +475,9 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def channel_choices(session: Session, lang: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """(slug, name, [(category slug, name)]) of every channel, for the inbox filters."""
+def channel_choices(channels: list[Channel], lang: str) -> list[ChannelChoice]:
+    """(slug, name, [(category slug, name)]) of each channel, for the inbox filters."""
     return [
         (c.slug, c.name(lang), [(cat["slug"], c.category_name(cat["slug"], lang)) for cat in c.categories])
-        for c in session.scalars(select(Channel).order_by(Channel.position))
+        for c in channels
     ]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask, g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -106,3 +108,27 @@ def test_language_sources_exist_for_every_language() -> None:
     for lang in LANGUAGES:
         if lang != "en":
             assert list(Path(ROOT / "app" / "i18n" / lang).glob("*.po")), lang
+
+
+def test_the_memoised_date_filter_writes_what_flask_babel_writes(app: Flask) -> None:
+    """`dateformat` is memoised for plain dates (app/i18n.py `format_day`); its text must stay Babel's."""
+    import flask_babel
+
+    from app import i18n
+
+    assert app.jinja_env.filters["dateformat"] is i18n.format_day
+    days = [date(2026, 1, 1), date(2026, 3, 29), date(2027, 12, 31)]
+    for lang in i18n.LANGUAGES:
+        with app.test_request_context(f"/{lang}/"):
+            g.lang = lang
+            for day in days:
+                for pattern in ("short", "medium", "long", "full", "d MMM"):
+                    assert i18n.format_day(day, pattern) == flask_babel.format_date(day, pattern)
+            moment = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # a datetime is rebased, as before
+            assert i18n.format_day(moment, "long") == flask_babel.format_date(moment, "long")
+    with app.test_request_context("/nl/"):
+        g.lang = "nl"
+        assert i18n.format_day(date(2026, 3, 29), "long") == "29 maart 2026"
+    with app.test_request_context("/en/"):
+        g.lang = "en"
+        assert i18n.format_day(date(2026, 3, 29), "long") == "March 29, 2026"

@@ -42,4 +42,4 @@ def test_only_the_handlers_own_cases_count(app: Flask, make_member: Callable[...
         make_case()
     with db.session_scope(app) as session:
         assert inflow.inflow(session, hanna.id, clock.today()).burst
-        assert inflow.inflow(session, other.id, clock.today()) == inflow.Inflow(today=0, usual=0.0)
+        assert inflow.inflow(session, other.id, clock.today()) == inflow.Inflow(today=0, usual=None)
