@@ -43,3 +43,24 @@ def test_only_the_handlers_own_cases_count(app: Flask, make_member: Callable[...
     with db.session_scope(app) as session:
         assert inflow.inflow(session, hanna.id, clock.today()).burst
         assert inflow.inflow(session, other.id, clock.today()) == inflow.Inflow(today=0, usual=None)
+
+
+def test_the_count_stops_where_the_verdict_is_known_and_the_boundary_holds(
+        app: Flask, make_member: Callable[..., Any], make_case: Callable[..., Any]) -> None:
+    """Ten today is a burst exactly when the 28 days before hold at most 10 * 28 / 5 = 56 cases (2 a day)."""
+    hanna = make_member("hanna")
+    today = clock.today()
+    for number in range(56):
+        make_case(day=today - timedelta(days=1 + number % inflow.USUAL_DAYS))
+    for _ in range(inflow.BURST_MIN - 1):
+        make_case(day=today)
+    with db.session_scope(app) as session:
+        assert inflow.inflow(session, hanna.id, today) == inflow.Inflow(today=9, usual=None)  # too few to count on
+    make_case(day=today)
+    with db.session_scope(app) as session:
+        assert inflow.inflow(session, hanna.id, today) == inflow.Inflow(today=10, usual=2.0)
+        assert inflow.inflow(session, hanna.id, today).burst
+    make_case(day=today - timedelta(days=3))  # the 57th: ten today is now less than five times the usual
+    with db.session_scope(app) as session:
+        counted = inflow.inflow(session, hanna.id, today)
+    assert counted == inflow.Inflow(today=10, usual=None) and not counted.burst
