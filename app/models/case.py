@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import NO_ROWID, Base, new_id
@@ -33,6 +33,10 @@ class Case(Base):
         # reading the rows (which carry the sealed report).
         Index("ix_case_inbox", "id", "purged_on", "received_on", "reference", "status", "channel_id", "category",
               "acknowledged_on", "message_counter"),
+        # The inbox walks the open cases' nearest deadlines in date order and stops after a page: only cases
+        # with one are in this index, so closed cases (however many years of them) are never walked.
+        Index("ix_case_next_due", "next_due_on", "received_on", "reference",
+              sqlite_where=text("next_due_on IS NOT NULL"), postgresql_where=text("next_due_on IS NOT NULL")),
         NO_ROWID,
     )
 
@@ -63,6 +67,10 @@ class Case(Base):
     acknowledgements_on_time: Mapped[int] = mapped_column(Integer, default=0)
     feedback_milestones: Mapped[int] = mapped_column(Integer, default=0)
     feedback_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    # The open case's nearest open deadline (date, then kind; never the retention review) for the inbox, kept
+    # by the clock with the figures above; None once the case is closed, whatever it left undone.
+    next_due_on: Mapped[date | None] = mapped_column(Date)
+    next_milestone: Mapped[str | None] = mapped_column(String(32))
     # Monotonic per-case counter for ordering messages within one day without exact times.
     message_counter: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -50,6 +50,9 @@ class Milestone(Base):
     case: Mapped[Case] = relationship(lazy="raise")
 
 
+RETENTION_REVIEW = "retention_review"  # a date (when the case may be purged), not a task: never a deadline
+
+
 def open_deadline(milestone: Any = None) -> ColumnElement[bool]:
     """A milestone still to be met that asks for action (the retention review is a date, not a task).
 
@@ -57,15 +60,14 @@ def open_deadline(milestone: Any = None) -> ColumnElement[bool]:
     bound, so that SQLite matches the query to the partial indexes below.
     """
     table = Milestone if milestone is None else milestone
-    return and_(table.done_on.is_(None), table.kind != literal("retention_review", literal_execute=True))
+    return and_(table.done_on.is_(None), table.kind != literal(RETENTION_REVIEW, literal_execute=True))
 
 
-# Open deadlines are few (open cases only) while milestones accumulate: the inbox finds each case's
-# nearest one here without touching the history.
+# Open deadlines (of open cases, and the ones closed cases never met) against every milestone: a case's open
+# deadlines are found here without touching the history (compliance view, case page).
 Index("ix_milestone_open_deadline", Milestone.case_id, Milestone.due_on,
       sqlite_where=open_deadline(), postgresql_where=open_deadline())
-# The same open deadlines in date order: the inbox walks them from the nearest and stops after a page, so its
-# cost does not grow with the number of open cases.
+# The same open deadlines in date order: the deadline run (`meldkluis deadlines`) reads the ones due by a date.
 Index("ix_milestone_open_due", Milestone.due_on, Milestone.case_id, Milestone.kind,
       sqlite_where=open_deadline(), postgresql_where=open_deadline())
 

@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Case, Channel, DeadlinePolicy, Milestone
+from app.models.milestone import RETENTION_REVIEW
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 TRIGGERS = ("received", "acknowledged", "meeting_requested", "closed")
@@ -318,6 +319,12 @@ def _apply(session: Session, case: Case, existing: Mapping[str, Milestone], rule
     return milestones
 
 
+def summarise(session: Session, case: Case) -> None:
+    """Bring the case's milestone figures in step with its stored milestones (after a change made outside the
+    clock, such as a repair)."""
+    _summarise(case, list(_milestones(session, case).values()))
+
+
 def _summarise(case: Case, milestones: list[Milestone]) -> None:
     """Keep the case's milestone figures (see the Case model) in step with its milestones."""
     acknowledgements = [m for m in milestones if m.kind in ACK_KINDS]
@@ -326,6 +333,8 @@ def _summarise(case: Case, milestones: list[Milestone]) -> None:
     case.acknowledgements_on_time = sum(1 for m in acknowledgements if milestone_met(m))
     case.feedback_milestones = len(feedback)
     case.feedback_on_time = sum(1 for m in feedback if milestone_met(m))
+    deadlines = sorted((m.due_on, m.kind) for m in milestones if m.done_on is None and m.kind != RETENTION_REVIEW)
+    case.next_due_on, case.next_milestone = deadlines[0] if deadlines and case.closed_on is None else (None, None)
 
 
 def milestone_met(milestone: Milestone) -> bool:

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, null, or_, select
-from sqlalchemy.orm import Session, aliased, lazyload, load_only
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.config import Settings
 from app.models import (
@@ -31,7 +31,6 @@ from app.models import (
     Milestone,
     Participant,
     User,
-    open_deadline,
 )
 from app.services import cases, clock, notify, retention, storage
 from app.services.cases import AttachmentInfo, NoteItem, OpenCase, ThreadItem
@@ -105,10 +104,10 @@ def inbox(
 ) -> InboxPage:
     """The handler's cases, nearest open milestone first (cases without one last), with filters and paging.
 
-    The work does not grow with the handler's history: cases with an open deadline (few: only open cases
-    have one, found by a partial index) are listed from the open deadlines; the others, ordered by date
-    received, are read only for the pages after those. Every statement pages with LIMIT in SQL and reads
-    only the columns shown (a case row also carries its sealed report).
+    The work does not grow with the handler's history: open cases with an open deadline (found by a partial
+    index; a closed case leaves the deadline part, also with milestones it never met) are listed first; the
+    others, ordered by date received, are read only for the pages after those. Every statement pages with
+    LIMIT in SQL and reads only the columns shown (a case row also carries its sealed report).
     """
     mine = (
         select(Case.id)
@@ -131,28 +130,23 @@ def inbox(
     page = max(1, page) if more else min(max(1, page), pages)
     start = (page - 1) * PER_PAGE
     columns = (Case.id, Case.reference, Case.channel_id, Case.category, Case.status, Case.received_on,
-               Case.acknowledged_on, Case.message_counter, Participant.last_read_counter)
-    # Each case's nearest open deadline is the open milestone with no open one before it (by date, then kind);
-    # walked in date order through ix_milestone_open_due, a page reads about a page of milestones.
-    other = aliased(Milestone)
-    earlier = (
-        select(other.id)
-        .where(other.case_id == Milestone.case_id, open_deadline(other),
-               or_(other.due_on < Milestone.due_on, and_(other.due_on == Milestone.due_on, other.kind < Milestone.kind)))
-        .exists()
-    )
-    with_deadline = mine.join(Milestone, Milestone.case_id == Case.id).where(open_deadline(), ~earlier)
-    rows = list(session.execute(
-        with_deadline.with_only_columns(*columns, Milestone.due_on.label("due"), Milestone.kind.label("kind"))
-        .order_by(Milestone.due_on, Case.received_on, Case.reference)
+               Case.acknowledged_on, Case.message_counter, Participant.last_read_counter,
+               Case.next_due_on, Case.next_milestone)
+    # Open cases with an open deadline first, nearest first: walked in date order through ix_case_next_due
+    # (the clock keeps each open case's nearest deadline on its row), a page reads about a page of cases.
+    # The list of closed cases skips this part: the clock gives a closed case no next deadline.
+    with_deadline = mine.where(Case.next_due_on.is_not(None))
+    rows = [] if status == "closed" else list(session.execute(
+        with_deadline.with_only_columns(*columns)
+        .order_by(Case.next_due_on, Case.received_on, Case.reference)
         .limit(PER_PAGE).offset(start)
     ))
     if len(rows) < PER_PAGE and start + len(rows) < total:
-        deadlines = start + len(rows) if rows else _count(session, with_deadline)
-        no_deadline = ~select(Milestone.id).where(Milestone.case_id == Case.id, open_deadline()).exists()
+        # Cases in the deadline part: all up to this page's last row when it showed some, else counted.
+        deadlines = start + len(rows) if rows else 0 if status == "closed" else _count(session, with_deadline)
         rows += session.execute(
-            mine.with_only_columns(*columns, null().label("due"), null().label("kind"))
-            .where(no_deadline)
+            mine.with_only_columns(*columns)
+            .where(Case.next_due_on.is_(None))
             .order_by(Case.received_on, Case.reference)
             .limit(PER_PAGE - len(rows)).offset(max(0, start - deadlines))
         ).all()
@@ -171,9 +165,9 @@ def inbox(
                 status=row.status,
                 received_on=row.received_on,
                 acknowledged_on=row.acknowledged_on,
-                next_milestone=row.kind,
-                next_due=row.due,
-                overdue=row.due is not None and row.due < today,
+                next_milestone=row.next_milestone,
+                next_due=row.next_due_on,
+                overdue=row.next_due_on is not None and row.next_due_on < today,
                 unread=row.message_counter > row.last_read_counter,
             )
             for row in rows
