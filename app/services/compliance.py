@@ -184,25 +184,26 @@ def compute_stats(session: Session, granularity: str, year: int | None, on: date
     overdue and running by `on`.
     """
     cells: dict[tuple[str, str], Stats] = defaultdict(Stats)
-    periods: dict[date, str] = {}
+    by_month: dict[tuple[date, str], Stats] = {}  # the cell of each tally key (thousands of day rows a year)
 
-    def key_of(month: date, channel_id: str) -> tuple[str, str]:
-        if month not in periods:
-            periods[month] = _period(month.year, month.month, granularity)
-        return periods[month], channel_id
+    def cell_of(month: date, channel_id: str) -> Stats:
+        found = by_month.get((month, channel_id))
+        if found is None:
+            found = by_month[month, channel_id] = cells[_period(month.year, month.month, granularity), channel_id]
+        return found
 
     months = _in_months(select(TallyMonth.month, TallyMonth.channel_id, *(getattr(TallyMonth, name) for name in
                                                                           tally.MONTH_COUNTS))
                         .where(TallyMonth.received > 0), TallyMonth.month, year)
     for month, channel_id, *counts in session.execute(months):
-        cell = cells[key_of(month, channel_id)]
+        cell = cell_of(month, channel_id)
         for name, count in zip(tally.MONTH_COUNTS, counts, strict=True):
             setattr(cell, name, getattr(cell, name) + count)
 
     days = _in_months(select(TallyDays.month, TallyDays.channel_id, TallyDays.kind, TallyDays.days, TallyDays.cases)
                       .where(TallyDays.cases > 0), TallyDays.month, year)
     for month, channel_id, kind, day_count, count in session.execute(days):
-        cell = cells[key_of(month, channel_id)]
+        cell = cell_of(month, channel_id)
         (cell.ack_days if kind == "ack" else cell.feedback_days)[day_count] += count
 
     past_due = (TallyDue.due_on < on).label("past_due")  # grouped by its name: one bound date
@@ -211,7 +212,7 @@ def compute_stats(session: Session, granularity: str, year: int | None, on: date
     for month, channel_id, kind, is_past_due, count in session.execute(due):
         if not count:
             continue
-        cell = cells[key_of(month, channel_id)]
+        cell = cell_of(month, channel_id)
         if kind == "open":
             cell.overdue_now += count if is_past_due else 0
         else:
