@@ -69,8 +69,12 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 
 def init_app(app: Flask, url: str) -> None:
+    from app.services import tally
+
     engine = make_engine(url)
-    app.extensions[_EXTENSION] = sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    tally.install(sessions)  # the compliance tally follows every flush that changes a case
+    app.extensions[_EXTENSION] = sessions
     app.teardown_appcontext(_close_session)
 
 

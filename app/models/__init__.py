@@ -10,6 +10,7 @@ from app.models.milestone import Milestone, ReminderSent, open_deadline
 from app.models.notification import PendingNotification
 from app.models.organisation import Organisation
 from app.models.policy import DeadlinePolicy
+from app.models.tally import TallyDays, TallyDue, TallyMonth
 from app.models.user import ROLES, HandlerSession, OneTimeLink, User
 
 __all__ = [
@@ -34,6 +35,9 @@ __all__ = [
     "PendingNotification",
     "ReminderSent",
     "ReporterSession",
+    "TallyDays",
+    "TallyDue",
+    "TallyMonth",
     "User",
     "new_id",
     "open_deadline",

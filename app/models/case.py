@@ -24,8 +24,9 @@ class Case(Base):
 
     __tablename__ = "case"
     __table_args__ = (
-        # Covering indexes for the compliance view (app/services/compliance.py): the statistics read a
-        # year of cases from the index alone, and the deadline figures start from the few open cases.
+        # Covering indexes for the compliance view (app/services/compliance.py): the register and the yearly
+        # report read a year of cases from the index alone, and the deadline list starts from the few open cases.
+        # (The overview's statistics come from the tally, app/models/tally.py.)
         Index("ix_case_statistics", "received_on", "channel_id", "acknowledged_on", "feedback_on", "closed_on",
               "acknowledgement_milestones", "acknowledgements_on_time", "feedback_milestones", "feedback_on_time"),
         Index("ix_case_open", "closed_on", "status", "received_on", "channel_id", "id", "reference"),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.config import Settings
 from app.models import Channel, ChannelRecipient, User
+from app.services import tally
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ def check_database(session: Session, settings: Settings) -> list[Finding]:
             findings.append(Finding("notify-without-smtp", "staff have e-mail notifications (e.g. "
                                                            f"{waiting}) but no SMTP server is configured "
                                                            "(MELDKLUIS_SMTP_HOST): no notice will leave"))
+    drifted = tally.drift(session.connection())
+    if drifted:
+        findings.append(Finding("tally-drift", f"{drifted} figure(s) of the compliance tally differ from the cases "
+                                               "(changed by SQL outside the app?): run `meldkluis maintenance`, "
+                                               "which rebuilds it"))
     return findings
 
 

@@ -1,17 +1,16 @@
 """What a compliance officer sees: statistics, the register, the yearly report. Never content, never a key.
 
 Everything here reads only case metadata (channel, category, dates, status, outcome, anonymous,
-legal hold) and milestones. The overview aggregates in SQL, so it stays fast with 100,000 cases: a
-year of cases is read from the covering index ix_case_statistics, whose milestone figures per case
-(kept by the clock) spare a join with every milestone; only the open cases are joined with their
-milestones, for what is overdue now. Medians come from day-histograms.
+legal hold) and milestones. The overview's figures come from the tally (app/services/tally.py): counts per
+month of receipt and channel, kept in step with every change of a case, so the page reads a bounded number
+of rows however many cases there are. Medians come from day-histograms.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,15 +18,23 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Integer, Select, String, case, cast, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import STATUSES, Case, Channel, DeadlinePolicy, Milestone, open_deadline
-from app.services import clock
+from app.models import (
+    STATUSES,
+    Case,
+    Channel,
+    DeadlinePolicy,
+    Milestone,
+    TallyDays,
+    TallyDue,
+    TallyMonth,
+    open_deadline,
+)
+from app.services import clock, tally
 
 GRANULARITIES = ("month", "quarter", "year")
-ACK_KINDS_LITERAL = list(clock.ACK_KINDS)
-FEEDBACK_KINDS_LITERAL = list(clock.FEEDBACK_KINDS)
 RETENTION_KIND = "retention_review"
 REGISTER_KINDS = ("acknowledge", "respond", "feedback", "decide", "meeting", RETENTION_KIND)
 SOON_DAYS = 14
@@ -50,24 +57,6 @@ def _median(histogram: dict[int, int]) -> float | None:
             wanted.pop(0)
         seen += count
     return sum(found) / 2
-
-
-def _days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.julianday(later) - func.julianday(earlier), Integer)
-    return cast(later - earlier, Integer)
-
-
-def _day_list(session: Session, days: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The group's day counts as one comma-separated text ("2,10,4"), NULLs left out."""
-    text = cast(days, String)
-    if session.get_bind().dialect.name == "sqlite":
-        return func.group_concat(text, ",")
-    return func.string_agg(text, ",")
-
-
-def _histogram(day_list: str | None) -> Counter[int]:
-    return Counter(map(int, day_list.split(","))) if day_list else Counter()
 
 
 def _period(year: int, month: int, granularity: str) -> str:
@@ -181,67 +170,54 @@ def _in_year(query: Select[Any], year: int | None) -> Select[Any]:
     return query.where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
 
 
+def _in_months(query: Select[Any], month: Any, year: int | None) -> Select[Any]:
+    if year is None:
+        return query
+    return query.where(month >= date(year, 1, 1), month <= date(year, 12, 1))
+
+
 def compute_stats(session: Session, granularity: str, year: int | None, on: date) -> dict[tuple[str, str], Stats]:
     """Statistics keyed by (period, channel id) and (period, "") for every channel together.
 
-    Two queries, each read from indexes only. The first groups the year's cases by received day and
-    channel, the order of ix_case_statistics, so the database streams it without sorting; it carries
-    the counts, the clock's milestone figures and, for the medians, the days to acknowledgement and to
-    feedback as lists. The second counts the overdue milestones of the year's open cases.
+    Read from the tally (app/services/tally.py): three queries over at most a few hundred rows per month and
+    channel, however many cases there are. Undone milestones come by due date, so SQL splits them into
+    overdue and running by `on`.
     """
     cells: dict[tuple[str, str], Stats] = defaultdict(Stats)
-    periods: dict[tuple[int, int], str] = {}
-    day_lists: dict[tuple[str, str], tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    by_month: dict[tuple[date, str], Stats] = {}  # the cell of each tally key (thousands of day rows a year)
 
-    def key_of(received_on: date, channel_id: str) -> tuple[str, str]:
-        month = (received_on.year, received_on.month)
-        if month not in periods:
-            periods[month] = _period(*month, granularity)
-        return periods[month], channel_id
+    def cell_of(month: date, channel_id: str) -> Stats:
+        found = by_month.get((month, channel_id))
+        if found is None:
+            found = by_month[month, channel_id] = cells[_period(month.year, month.month, granularity), channel_id]
+        return found
 
-    ack_days = _day_list(session, _days_between(session, Case.acknowledged_on, Case.received_on))
-    feedback_days = _day_list(session, _days_between(session, Case.feedback_on, Case.received_on))
-    days = _in_year(
-        select(Case.received_on, Case.channel_id, func.count(), func.count(Case.closed_on),
-               func.sum(Case.acknowledgement_milestones), func.sum(Case.acknowledgements_on_time),
-               func.sum(Case.feedback_milestones), func.sum(Case.feedback_on_time), ack_days, feedback_days)
-        .group_by(Case.received_on, Case.channel_id), year)
-    for received_on, channel_id, received, closed, *figures, ack_list, feedback_list in session.execute(days):
-        key = key_of(received_on, channel_id)
-        cell = cells[key]
-        cell.received += received
-        cell.closed += closed
-        cell.ack_total += int(figures[0])
-        cell.ack_on_time += int(figures[1])
-        cell.feedback_total += int(figures[2])
-        cell.feedback_on_time += int(figures[3])
-        for lists, day_list in zip(day_lists[key], (ack_list, feedback_list), strict=True):
-            if day_list:
-                lists.append(day_list)
-    for key, (ack_lists, feedback_lists) in day_lists.items():
-        cells[key].ack_days.update(_histogram(",".join(ack_lists)))
-        cells[key].feedback_days.update(_histogram(",".join(feedback_lists)))
+    months = _in_months(select(TallyMonth.month, TallyMonth.channel_id, *(getattr(TallyMonth, name) for name in
+                                                                          tally.MONTH_COUNTS))
+                        .where(TallyMonth.received > 0), TallyMonth.month, year)
+    for month, channel_id, *counts in session.execute(months):
+        cell = cell_of(month, channel_id)
+        for name, count in zip(tally.MONTH_COUNTS, counts, strict=True):
+            setattr(cell, name, getattr(cell, name) + count)
 
-    overdue = _in_year(
-        select(Case.received_on, Case.channel_id, func.count())
-        .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
-        .where(Case.closed_on.is_(None), open_deadline(), Milestone.due_on < on)
-        .group_by(Case.received_on, Case.channel_id), year)
-    for received_on, channel_id, count in session.execute(overdue):
-        cells[key_of(received_on, channel_id)].overdue_now += count
+    days = _in_months(select(TallyDays.month, TallyDays.channel_id, TallyDays.kind, TallyDays.days, TallyDays.cases)
+                      .where(TallyDays.cases > 0), TallyDays.month, year)
+    for month, channel_id, kind, day_count, count in session.execute(days):
+        cell = cell_of(month, channel_id)
+        (cell.ack_days if kind == "ack" else cell.feedback_days)[day_count] += count
 
-    # Undone acknowledgement and feedback milestones (closed cases keep theirs as missed ones), from the
-    # partial index of open deadlines: few rows, however many years of history.
-    past_due = (Milestone.due_on < on).label("past_due")  # grouped by its name: one bound date
-    undone = _in_year(
-        select(Case.received_on, Case.channel_id, Milestone.kind, past_due, func.count())
-        .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
-        .where(open_deadline(), Milestone.kind.in_(ACK_KINDS_LITERAL + FEEDBACK_KINDS_LITERAL))
-        .group_by(Case.received_on, Case.channel_id, Milestone.kind, past_due), year)
-    for received_on, channel_id, kind, is_overdue, count in session.execute(undone):
-        cell = cells[key_of(received_on, channel_id)]
-        name = f"{'ack' if kind in clock.ACK_KINDS else 'feedback'}_{'overdue' if is_overdue else 'running'}"
-        setattr(cell, name, getattr(cell, name) + count)
+    past_due = (TallyDue.due_on < on).label("past_due")  # grouped by its name: one bound date
+    due = _in_months(select(TallyDue.month, TallyDue.channel_id, TallyDue.kind, past_due, func.sum(TallyDue.milestones))
+                     .group_by(TallyDue.month, TallyDue.channel_id, TallyDue.kind, past_due), TallyDue.month, year)
+    for month, channel_id, kind, is_past_due, count in session.execute(due):
+        if not count:
+            continue
+        cell = cell_of(month, channel_id)
+        if kind == "open":
+            cell.overdue_now += count if is_past_due else 0
+        else:
+            name = f"{kind}_{'overdue' if is_past_due else 'running'}"
+            setattr(cell, name, getattr(cell, name) + count)
 
     for (period, _channel), stats in list(cells.items()):
         cells[(period, "")].add(stats)

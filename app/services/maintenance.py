@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.models import Attachment, Base
-from app.services import storage
+from app.services import storage, tally
 
 
 def reporter_tables() -> list[str]:
@@ -54,3 +54,12 @@ def settle_stored_files(session: Session, storage_root: Path) -> int:
         storage.settle_times(storage_root, storage_key)
         count += 1
     return count
+
+
+def repair_tally(session: Session) -> int:
+    """Rebuild the compliance tally if it differs from the cases; returns the number of figures that differed."""
+    drifted = tally.drift(session.connection())
+    if drifted:
+        tally.rebuild(session.connection())
+        session.commit()
+    return drifted

@@ -26,7 +26,8 @@ def test_0002_drops_exact_values_and_keeps_data(scratch_database: str) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT reason FROM pending_notification")).all() == [("new_case",)]
         if engine.dialect.name == "sqlite":
-            for table in reporter_tables():
+            present = set(inspect(engine).get_table_names())  # later revisions add reporter tables of their own
+            for table in (name for name in reporter_tables() if name in present):
                 sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
                 assert sql is not None and sql.rstrip().endswith("WITHOUT ROWID"), table
     migrate.downgrade(url, "0001")
