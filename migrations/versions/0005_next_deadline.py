@@ -9,15 +9,15 @@ handler's inbox opened on closed cases "1,800 days late".
 
 Existing cases get their figure from their stored milestones.
 
-Revision ID: 0004_next_deadline
-Revises: 0003_channel_questions
+Revision ID: 0005_next_deadline
+Revises: 0004_tally
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_next_deadline"
-down_revision = "0003_channel_questions"
+revision = "0005_next_deadline"
+down_revision = "0004_tally"
 branch_labels = None
 depends_on = None
 

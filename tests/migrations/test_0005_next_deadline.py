@@ -1,4 +1,4 @@
-"""Revision 0004_next_deadline: an open case's nearest open deadline moves onto its row (the inbox's order), filled
+"""Revision 0005_next_deadline: an open case's nearest open deadline moves onto its row (the inbox's order), filled
 in from the stored milestones; closed cases and the retention review never give one."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _milestone(connection: Connection, case_id: str, kind: str, due: date, done:
 
 
 def test_next_deadline_filled_in_from_the_milestones_and_removed_again(scratch_database: str) -> None:
-    migrate.upgrade(scratch_database, "0003_channel_questions")
+    migrate.upgrade(scratch_database, "0004_tally")
     engine = create_engine(scratch_database)
     try:
         with engine.begin() as connection:
@@ -51,7 +51,7 @@ def test_next_deadline_filled_in_from_the_milestones_and_removed_again(scratch_d
             _milestone(connection, "case1", "retention_review", date(2025, 1, 1))
             # case2 has no milestones at all; case3 is closed with its acknowledgement never sent.
             _milestone(connection, "case3", "acknowledge", date(2026, 1, 17))
-        migrate.upgrade(scratch_database, "0004_next_deadline")
+        migrate.upgrade(scratch_database, "0005_next_deadline")
         with engine.connect() as connection:
             found = {row.id: (row.next_due_on and date.fromisoformat(str(row.next_due_on)), row.next_milestone)
                      for row in connection.execute(
@@ -59,7 +59,7 @@ def test_next_deadline_filled_in_from_the_milestones_and_removed_again(scratch_d
             assert {"ix_case_next_due"} <= {index["name"] for index in inspect(connection).get_indexes("case")}
         assert found == {"case0": (date(2026, 2, 1), "decide"), "case1": (None, None), "case2": (None, None),
                          "case3": (None, None)}
-        migrate.downgrade(scratch_database, "0003_channel_questions")
+        migrate.downgrade(scratch_database, "0004_tally")
         with engine.connect() as connection:
             columns = {column["name"] for column in inspect(connection).get_columns("case")}
         assert "next_due_on" not in columns and "next_milestone" not in columns and "closed_on" in columns
