@@ -26,8 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import bench_environment, gunicorn_server, private_database, temporary_instance  # noqa: E402
+from submit import add_recipient  # noqa: E402
 
 BOUNDARY = "----meldkluisbench" + secrets.token_hex(8)
+# A report goes only to readers the reporter keeps ticked (the form ticks the channel's recipients).
+TICKED = re.compile(r'<input checked[^>]* name="recipients" type="checkbox" value="([^"]+)"')
 
 
 def make_file(path: Path, mib: int) -> None:
@@ -47,11 +50,15 @@ def plain_copy_seconds(source: Path, target: Path) -> float:
     return elapsed
 
 
-def multipart_parts(token: str, file_path: Path) -> tuple[bytes, bytes]:
-    fields = {"csrf_token": token, "category": "fraude", "what": "Benchmark upload.", "ongoing": "unknown"}
+def form_fields(token: str, recipients: list[str]) -> list[tuple[str, str]]:
+    return [("csrf_token", token), ("category", "fraude"), ("what", "Benchmark upload."), ("ongoing", "unknown"),
+            *[("recipients", recipient) for recipient in recipients]]
+
+
+def multipart_parts(fields: list[tuple[str, str]], file_path: Path) -> tuple[bytes, bytes]:
     head = b"".join(
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
+        for name, value in fields
     )
     head += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="{file_path.name}"\r\n'
              "Content-Type: application/octet-stream\r\n\r\n").encode()
@@ -65,7 +72,8 @@ def upload_seconds(base: str, file_path: Path) -> tuple[float, int]:
         r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
     if token is None:
         raise RuntimeError("no CSRF token on the submit form")
-    head, tail = multipart_parts(token.group(1), file_path)
+    fields = form_fields(token.group(1), TICKED.findall(page))
+    head, tail = multipart_parts(fields, file_path)
     length = len(head) + file_path.stat().st_size + len(tail)
     host, port = base.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=600)
@@ -79,8 +87,8 @@ def upload_seconds(base: str, file_path: Path) -> tuple[float, int]:
 
     if shutil.which("curl"):
         # curl streams the file from C: the client then takes little of the machine's two cores.
-        form = ["-F", f"csrf_token={token.group(1)}", "-F", "category=fraude", "-F", "what=Benchmark upload.",
-                "-F", "ongoing=unknown", "-F", f"files=@{file_path};type=application/octet-stream"]
+        form = [argument for name, value in fields for argument in ("-F", f"{name}={value}")]
+        form += ["-F", f"files=@{file_path};type=application/octet-stream"]
         start = time.perf_counter()
         result = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Expect:",
                                  "-H", "Sec-Fetch-Site: same-origin", *form, f"{base}/nl/melden/misstand"],
@@ -140,7 +148,9 @@ def main() -> int:
         make_file(source, args.mib)
         copy = plain_copy_seconds(source, instance / "copy.bin")
         env = bench_environment(instance, url, MELDKLUIS_MAX_FILE_MB=str(args.mib + 16), MELDKLUIS_MAX_FILES="1")
+        os.environ.update(env)
         with gunicorn_server(env, workers=1, threads=2) as base:
+            add_recipient()
             worker = worker_pid(base.rsplit(":", 1)[1])
             warm_up(base, instance)
             idle = memory_mib(worker, "VmRSS")
