@@ -58,7 +58,7 @@ GROWTH_BUDGET = 1.5
 # Each job is run until its runs used this much CPU (50 ticks of 10 ms: a tick is 2% of the figure).
 MIN_JOB_CPU = 0.5
 MIN_JOB_RUNS = 3
-MAX_JOB_RUNS = 200
+MAX_JOB_RUNS = 500
 
 
 @dataclass(frozen=True)
