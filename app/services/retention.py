@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import case as sql_case
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -33,6 +34,9 @@ from app.services.storage import delete_stored_file
 
 # closed_on + N months <= on implies closed_on <= on - N months + 3 days (a month-end clamps by at most 3 days).
 MONTH_END_SLACK_DAYS = 3
+# Cases purged per round of statements: about 1,500 bound parameters (SQLite allows 32,766), and a round's
+# files are removed before the next round starts.
+PURGE_BATCH = 500
 
 
 class LegalHoldError(ValueError):
@@ -84,34 +88,55 @@ def purge_case(session: Session, storage_root: Path, case: Case, on: date) -> No
     """Destroy the case's content and keys; keep the register row."""
     if case.legal_hold:
         raise LegalHoldError(_l("This case is on legal hold."))
-    storage_keys = list(session.scalars(select(Attachment.storage_key).where(Attachment.case_id == case.id)))
-    for table in (Attachment, Message, Note, Participant, ReporterSession):
-        session.execute(delete(table).where(table.case_id == case.id))  # type: ignore[attr-defined]
-    case.report_sealed = None
-    case.identity_sealed = None
-    # The receipt code's hash must stay unique: replace it by random bytes that match no receipt code.
-    case.receipt_hash = secrets.token_bytes(32)
-    case.reporter_public_key = b""
-    case.reporter_salt = b""
-    case.reporter_auth_digest = b""
-    case.purged_on = on
-    session.add(AuditEvent(user_id=None, case_id=case.id, action="case_purged", detail=""))
-    session.flush()
-    clock.recompute(session, case)
-    session.flush()
-    for key in storage_keys:
-        delete_stored_file(storage_root, key)
+    _purge_cases(session, storage_root, [case.id], on)
 
 
 def purge(session: Session, storage_root: Path, on: date, *, dry_run: bool = False) -> list[PurgeCandidate]:
-    """Purge every case past its retention period (files are removed after the rows are gone)."""
+    """Purge every case past its retention period, `PURGE_BATCH` cases per round of statements.
+
+    Returns the cases purged: a candidate put on legal hold (or purged) by someone else since it was listed
+    is left as it is.
+    """
     candidates = purge_candidates(session, on)
-    if not dry_run:
-        for candidate in candidates:
-            case = session.get(Case, candidate.case_id)
-            assert case is not None
-            purge_case(session, storage_root, case, on)
-    return candidates
+    if dry_run:
+        return candidates
+    purged: set[str] = set()
+    for start in range(0, len(candidates), PURGE_BATCH):
+        batch = candidates[start:start + PURGE_BATCH]
+        purged |= _purge_cases(session, storage_root, [candidate.case_id for candidate in batch], on)
+    return [candidate for candidate in candidates if candidate.case_id in purged]
+
+
+def _purge_cases(session: Session, storage_root: Path, case_ids: list[str], on: date) -> set[str]:
+    """Destroy the content and keys of these cases in a fixed number of statements; returns the ones purged.
+
+    The UPDATE that marks the cases purged is also the legal-hold check: a case held (or purged) since it was
+    read is left untouched. The files go after the rows are deleted and before the commit, as they always
+    did: rows without files can be left by a failed commit (the next run purges the case, it is due), never
+    files without keys; `meldkluis gc` keeps every file whose row it still sees.
+    """
+    # The receipt code's hash must stay unique: replace it by random bytes that match no receipt code.
+    receipt_hashes = {case_id: secrets.token_bytes(32) for case_id in case_ids}
+    purged = set(session.scalars(
+        update(Case)
+        .where(Case.id.in_(case_ids), Case.legal_hold.is_(False), Case.purged_on.is_(None))
+        .values(report_sealed=None, identity_sealed=None, receipt_hash=sql_case(receipt_hashes, value=Case.id),
+                reporter_public_key=b"", reporter_salt=b"", reporter_auth_digest=b"", purged_on=on)
+        .returning(Case.id)
+        .execution_options(synchronize_session=False)
+    ))
+    if not purged:
+        return purged
+    storage_keys = list(session.scalars(select(Attachment.storage_key).where(Attachment.case_id.in_(purged))))
+    for table in (Attachment, Message, Note, Participant, ReporterSession):
+        session.execute(delete(table).where(table.case_id.in_(purged)))  # type: ignore[attr-defined]
+    # The purge is an event of the clock (the retention review is done by it): recomputed from fresh rows.
+    cases = list(session.scalars(select(Case).where(Case.id.in_(purged)).execution_options(populate_existing=True)))
+    session.add_all(AuditEvent(user_id=None, case_id=case.id, action="case_purged", detail="") for case in cases)
+    clock.recompute_cases(session, cases)
+    for key in storage_keys:
+        delete_stored_file(storage_root, key)
+    return purged
 
 
 def set_legal_hold(session: Session, case: Case, reason: str, user_id: str | None) -> None:

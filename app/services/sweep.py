@@ -10,13 +10,15 @@
 
 Interplay with file times: committed files may get a coarse modification time (the start of the day, so a
 copy of the disk dates nothing finer than the day). That time can be older than the grace period, so the
-row check is what protects them, and it is made per file, *after* the file's time was read: a row committed
-before its file's time was coarsened is then always seen. A file with a row is never removed.
+row check is what protects them, and it is made for each file *after* the file's time was read: a row
+committed before its file's time was coarsened is then always seen. A file with a row is never removed.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +29,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import Attachment
 from app.services import staff_auth, storage
+
+# Stored files whose rows one query looks up (one query per file made the nightly run a round trip per file).
+ROW_CHECK_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,30 @@ def sweep_orphan_files(session: Session, storage_root: Path, grace_seconds: floa
                        now: float | None = None) -> tuple[int, int]:
     """Remove stored files without an attachment row last written over `grace_seconds` ago.
 
-    Returns (removed, young orphans kept for now). Names that are not storage keys are left alone.
+    Returns (removed, young orphans kept for now). Names that are not storage keys are left alone. The rows
+    are looked up `ROW_CHECK_BATCH` files per query, each query after the times of its files were read.
     """
     now = time.time() if now is None else now
     removed = young = 0
     if not storage_root.is_dir():
         return 0, 0
+    files = _stored_files(storage_root)
+    while batch := list(itertools.islice(files, ROW_CHECK_BATCH)):
+        with_row = set(session.scalars(
+            select(Attachment.storage_key).where(Attachment.storage_key.in_([key for key, _ in batch]))))
+        for key, modified in batch:
+            if key in with_row:
+                continue
+            if now - modified < grace_seconds:
+                young += 1
+                continue
+            storage.delete_stored_file(storage_root, key)  # also floors the folder's times
+            removed += 1
+    return removed, young
+
+
+def _stored_files(storage_root: Path) -> Iterator[tuple[str, float]]:
+    """(storage key, modification time) of each stored file, the time read as the file is reached."""
     for folder in storage_root.iterdir():
         if not folder.is_dir() or folder.is_symlink():
             continue
@@ -53,16 +76,7 @@ def sweep_orphan_files(session: Session, storage_root: Path, grace_seconds: floa
             key = path.name
             if not key.isalnum() or not key.startswith(folder.name) or not path.is_file() or path.is_symlink():
                 continue
-            age = now - path.stat().st_mtime
-            has_row = session.scalar(select(Attachment.id).where(Attachment.storage_key == key)) is not None
-            if has_row:
-                continue
-            if age < grace_seconds:
-                young += 1
-                continue
-            storage.delete_stored_file(storage_root, key)  # also floors the folder's times
-            removed += 1
-    return removed, young
+            yield key, path.stat().st_mtime
 
 
 def sweep(session: Session, settings: Settings, now: datetime) -> SweepResult:

@@ -147,3 +147,23 @@ def make_case_with_file(app: Flask):  # type: ignore[no-untyped-def]
         return storage.storage_path(app.config["MELDKLUIS"].storage_path, key)
 
     return make
+
+
+def test_gc_looks_rows_up_in_batches_and_keeps_every_file_with_a_row(app: Flask, make_case_with_file,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services import sweep
+
+    monkeypatch.setattr(sweep, "ROW_CHECK_BATCH", 2)  # 7 files: four queries, the last one for one file
+    root = app.config["MELDKLUIS"].storage_path
+    committed = [make_case_with_file() for _ in range(3)]
+    orphans = [storage.storage_path(root, os.urandom(24).hex()) for _ in range(4)]
+    for path in [*committed, *orphans]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_bytes(b"ciphertext")
+        age(path, 30 * DAY)
+    age(orphans[0], 60)  # still being written
+    with db.session_scope(app) as session:
+        assert sweep.sweep_orphan_files(session, root, 24 * 3600) == (3, 1)
+    assert all(path.exists() for path in committed) and orphans[0].exists()
+    assert not any(path.exists() for path in orphans[1:])
