@@ -77,16 +77,16 @@ def move_case(session: Session, opened: OpenCase, user_id: str | None, channel_s
 
 
 def extensions_available(session: Session, case: Case,
-                         read: Iterable[Milestone] | None = None) -> list[tuple[Milestone, str, int]]:
+                         case_milestones: Iterable[Milestone] | None = None) -> list[tuple[Milestone, str, int]]:
     """(milestone, extension slug, days) the case's policy still allows (open milestones, not yet applied).
 
-    `read`: the case's milestones if the caller has read them already (the case page shows them too).
+    `case_milestones`: the case's milestones if the caller has read them already (the case page shows them too).
     """
     if case.closed_on is not None:
         return []
-    if read is None:
-        read = session.scalars(select(Milestone).where(Milestone.case_id == case.id))
-    milestones = {m.kind: m for m in read}
+    if case_milestones is None:
+        case_milestones = session.scalars(select(Milestone).where(Milestone.case_id == case.id))
+    milestones = {m.kind: m for m in case_milestones}
     found = []
     for rule in clock.policy_rules(case.channel.policy):
         milestone = milestones.get(rule.milestone)

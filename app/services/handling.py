@@ -236,8 +236,9 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, threa
     case = opened.case
     staff_of_case = _staff_of_case(session, case)
     thread = cases.read_thread_page(session, opened, thread_page)
-    if opened.participant is not None:
-        opened.participant.last_read_counter = case.message_counter
+    participant = _own_participant(session, opened, staff)
+    if participant is not None:
+        participant.last_read_counter = case.message_counter
     audit(session, staff, case, "case_viewed")
     report = cases.read_report(opened)
     milestones = list(session.scalars(select(Milestone).where(Milestone.case_id == case.id).order_by(Milestone.due_on)))
@@ -327,12 +328,19 @@ def _require_open(case: Case) -> None:
         raise ActionRefused(str(_l("This case is closed.")))
 
 
+def _own_participant(session: Session, opened: OpenCase, staff: Staff) -> Participant | None:
+    """The staff member's participant row of the case: the one that opened it (`open_case`), else read."""
+    if opened.participant is not None and opened.participant.user_id == staff.user.id:
+        return opened.participant
+    return session.scalar(
+        select(Participant).where(Participant.case_id == opened.case.id, Participant.user_id == staff.user.id)
+    )
+
+
 def _post_message(session: Session, opened: OpenCase, staff: Staff, body: str, day: date, kind: str) -> None:
     cases.add_message(session, opened, author_kind="handler", body=body, day=day, kind=kind,
                       author_user_id=staff.user.id)
-    participant = session.scalar(
-        select(Participant).where(Participant.case_id == opened.case.id, Participant.user_id == staff.user.id)
-    )
+    participant = _own_participant(session, opened, staff)
     if participant is not None:
         participant.last_read_counter = opened.case.message_counter
 
