@@ -34,7 +34,13 @@ class SignedCSRF(CSRF):
         return super().setup_form(form)
 
     def generate_csrf_token(self, csrf_token_field: Field) -> str:
-        return str(_serializer().dumps(csrf_binding()))
+        # Signed once per request and binding: a page with a dozen forms (the case page) needs one token.
+        binding = csrf_binding()
+        signed: tuple[str, str] | None = g.get("signed_csrf_token")
+        if signed is None or signed[0] != binding:
+            signed = (binding, str(_serializer().dumps(binding)))
+            g.signed_csrf_token = signed
+        return signed[1]
 
     def validate_csrf_token(self, form: Form, field: Field) -> None:
         try:

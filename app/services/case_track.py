@@ -9,6 +9,7 @@ line that records it). Used by the case page, the admin pages and the command li
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import format_date, get_locale
@@ -75,11 +76,17 @@ def move_case(session: Session, opened: OpenCase, user_id: str | None, channel_s
     return target
 
 
-def extensions_available(session: Session, case: Case) -> list[tuple[Milestone, str, int]]:
-    """(milestone, extension slug, days) the case's policy still allows (open milestones, not yet applied)."""
+def extensions_available(session: Session, case: Case,
+                         case_milestones: Iterable[Milestone] | None = None) -> list[tuple[Milestone, str, int]]:
+    """(milestone, extension slug, days) the case's policy still allows (open milestones, not yet applied).
+
+    `case_milestones`: the case's milestones if the caller has read them already (the case page shows them too).
+    """
     if case.closed_on is not None:
         return []
-    milestones = {m.kind: m for m in session.scalars(select(Milestone).where(Milestone.case_id == case.id))}
+    if case_milestones is None:
+        case_milestones = session.scalars(select(Milestone).where(Milestone.case_id == case.id))
+    milestones = {m.kind: m for m in case_milestones}
     found = []
     for rule in clock.policy_rules(case.channel.policy):
         milestone = milestones.get(rule.milestone)

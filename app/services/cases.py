@@ -51,6 +51,7 @@ class OpenCase:
 
     case: Case
     key: bytes = field(repr=False)
+    participant: Participant | None = None  # whose sealed case key opened it (None: a case being made)
 
     def seal(self, kind: str, row_id: str, text: str, meta: crypto.Meta) -> bytes:
         return crypto.seal_text(self.key, text, case_id=self.case.id, kind=kind, row_id=row_id, meta=meta)
@@ -63,22 +64,25 @@ class NotAParticipant(LookupError):
     """The user holds no sealed case key for this case (never shared, deselected, or purged)."""
 
 
+def open_with(case: Case, participant: Participant | None, private_key: bytes) -> OpenCase:
+    """The case opened with the case key sealed to `participant` (read by the caller with the case)."""
+    if participant is None or participant.case_id != case.id:
+        raise NotAParticipant(case.id)
+    return OpenCase(case, crypto.open_case_key(participant.sealed_case_key, private_key, case.id), participant)
+
+
 def open_as_handler(session: Session, case: Case, user_id: str, private_key: bytes) -> OpenCase:
     participant = session.scalar(
         select(Participant).where(Participant.case_id == case.id, Participant.user_id == user_id)
     )
-    if participant is None:
-        raise NotAParticipant(case.id)
-    return OpenCase(case, crypto.open_case_key(participant.sealed_case_key, private_key, case.id))
+    return open_with(case, participant, private_key)
 
 
 def open_as_reporter(session: Session, case: Case, private_key: bytes) -> OpenCase:
     participant = session.scalar(
         select(Participant).where(Participant.case_id == case.id, Participant.user_id.is_(None))
     )
-    if participant is None:
-        raise NotAParticipant(case.id)
-    return OpenCase(case, crypto.open_case_key(participant.sealed_case_key, private_key, case.id))
+    return open_with(case, participant, private_key)
 
 
 def add_participant(session: Session, opened: OpenCase, user: User) -> Participant:

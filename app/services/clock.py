@@ -498,7 +498,11 @@ def milestone_at_risk(milestone: Milestone, on: date) -> bool:
     return milestone.due_on < on and not milestone_met(milestone)
 
 
-def disclosure_risk(session: Session, case: Case, today: date) -> bool:
-    """Wbk: the feedback date passed without feedback, so a public disclosure may be protected."""
+def disclosure_risk(session: Session, case: Case, today: date, milestones: Iterable[Milestone] | None = None) -> bool:
+    """Wbk: the feedback date passed without feedback, so a public disclosure may be protected.
+
+    `milestones`: the case's milestones if the caller has read them already (the case page shows them too).
+    """
     kinds = risky_kinds(case.channel.policy)
-    return any(milestone_at_risk(m, today) for m in _milestones(session, case).values() if m.kind in kinds)
+    found = _milestones(session, case).values() if milestones is None else milestones
+    return any(milestone_at_risk(m, today) for m in found if m.kind in kinds)

@@ -32,7 +32,7 @@ from app.models import (
     Participant,
     User,
 )
-from app.services import cases, clock, notify, retention, storage
+from app.services import case_track, cases, clock, notify, retention, storage
 from app.services.cases import AttachmentInfo, NoteItem, OpenCase, ThreadItem
 from app.services.staff_auth import Staff
 from app.services.submission import ONGOING_CHOICES, Question, channel_questions
@@ -194,11 +194,15 @@ def open_case(session: Session, staff: Staff, reference: str) -> OpenCase:
     """The case with its key for this request; CaseForbidden for non-handlers, CaseNotFound otherwise."""
     if not staff.has("handler"):
         raise CaseForbidden(reference)
-    case = session.scalar(select(Case).where(Case.reference == reference, Case.purged_on.is_(None)))
-    if case is None:
+    found = session.execute(  # the case with this handler's sealed key for it, in one round trip
+        select(Case, Participant)
+        .outerjoin(Participant, and_(Participant.case_id == Case.id, Participant.user_id == staff.user.id))
+        .where(Case.reference == reference, Case.purged_on.is_(None))
+    ).first()
+    if found is None:
         raise CaseNotFound(reference)
     try:
-        return cases.open_as_handler(session, case, staff.user.id, staff.private_key)
+        return cases.open_with(found[0], found[1], staff.private_key)
     except cases.NotAParticipant as error:
         raise CaseNotFound(reference) from error
 
@@ -219,6 +223,8 @@ class CaseView:
     deselected: list[User]
     share_candidates: list[User]
     milestones: list[Milestone]
+    extensions: list[tuple[Milestone, str, int]]  # case_track.extensions_available()
+    move_channels: list[Channel]  # the active channels the case can move to
     names: dict[str | None, str]
     acknowledgement_text: str
     answers: list[tuple[str, str]]  # the report under its question labels, empty answers left out
@@ -230,31 +236,19 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, threa
     """Decrypt the case for its page and mark its thread as read by this handler (audited as a view).
 
     The thread is shown a page at a time (`cases.THREAD_PAGE` messages, default the newest page), so a
-    long case opens as fast as a short one; the newest messages are the ones marked as read.
+    long case opens as fast as a short one; the newest messages are the ones marked as read. Each table is
+    read once (every staff member with their relation to the case in one statement; the milestones once
+    for the table, the disclosure risk and the extensions).
     """
     case = opened.case
-    handlers = list(
-        session.scalars(
-            select(User).join(Participant, Participant.user_id == User.id)
-            .where(Participant.case_id == case.id).order_by(User.display_name)
-        )
-    )
-    deselected = list(
-        session.scalars(
-            select(User).join(CaseExclusion, CaseExclusion.user_id == User.id)
-            .where(CaseExclusion.case_id == case.id).order_by(User.display_name)
-        )
-    )
-    candidates = share_candidates(session, case, handlers, deselected)
-    names: dict[str | None, str] = {u.id: u.display_name for u in session.scalars(select(User))}
+    staff_of_case = _staff_of_case(session, case)
     thread = cases.read_thread_page(session, opened, thread_page)
-    participant = session.scalar(
-        select(Participant).where(Participant.case_id == case.id, Participant.user_id == staff.user.id)
-    )
+    participant = _own_participant(session, opened, staff)
     if participant is not None:
         participant.last_read_counter = case.message_counter
     audit(session, staff, case, "case_viewed")
     report = cases.read_report(opened)
+    milestones = list(session.scalars(select(Milestone).where(Milestone.case_id == case.id).order_by(Milestone.due_on)))
     today = clock.today()
     return CaseView(
         case=case,
@@ -265,37 +259,49 @@ def case_view(session: Session, opened: OpenCase, staff: Staff, lang: str, threa
         thread_page=thread.page,
         thread_pages=thread.pages,
         notes=cases.read_notes(session, opened),
-        handlers=handlers,
-        deselected=deselected,
-        share_candidates=candidates,
-        milestones=list(
-            session.scalars(select(Milestone).where(Milestone.case_id == case.id).order_by(Milestone.due_on))
-        ),
-        names=names,
+        handlers=[member.user for member in staff_of_case if member.handles],
+        deselected=[member.user for member in staff_of_case if member.deselected],
+        share_candidates=[member.user for member in staff_of_case if member.may_receive],
+        milestones=milestones,
+        extensions=case_track.extensions_available(session, case, milestones),
+        move_channels=list(session.scalars(
+            select(Channel).where(Channel.active.is_(True), Channel.id != case.channel_id).order_by(Channel.position))),
+        names={member.user.id: member.user.display_name for member in staff_of_case},
         acknowledgement_text=case.channel.acknowledgement_en if lang == "en" else case.channel.acknowledgement_nl,
         answers=labelled_answers(report, channel_questions(case.channel)),
-        disclosure_risk=case.purged_on is None and clock.disclosure_risk(session, case, today),
+        disclosure_risk=case.purged_on is None and clock.disclosure_risk(session, case, today, milestones),
         today=today,
     )
 
 
-def share_candidates(session: Session, case: Case, handlers: list[User] | None = None,
-                     deselected: list[User] | None = None) -> list[User]:
+@dataclass(frozen=True)
+class CaseStaff:
+    """A staff account as the case page sees it: holds the case key, deselected by the reporter, or neither."""
+
+    user: User
+    handles: bool
+    deselected: bool
+
+    @property
+    def may_receive(self) -> bool:
+        """An active handler with a key who does not hold this case's key and whom the reporter did not deselect."""
+        user = self.user
+        return user.is_handler and user.active and user.public_key is not None and not (self.handles or self.deselected)
+
+
+def _staff_of_case(session: Session, case: Case) -> list[CaseStaff]:
+    """Every staff account by name, each with its relation to the case: one statement for the case page's lists."""
+    handles = select(Participant.id).where(Participant.case_id == case.id, Participant.user_id == User.id).exists()
+    deselected = (
+        select(CaseExclusion.user_id).where(CaseExclusion.case_id == case.id, CaseExclusion.user_id == User.id).exists()
+    )
+    rows = session.execute(select(User, handles, deselected).order_by(User.display_name))
+    return [CaseStaff(user, bool(holds), bool(excluded)) for user, holds, excluded in rows]
+
+
+def share_candidates(session: Session, case: Case) -> list[User]:
     """Active handlers with a key who do not hold this case's key and whom the reporter did not deselect."""
-    if handlers is None:
-        handlers = list(session.scalars(select(User).join(Participant, Participant.user_id == User.id)
-                                        .where(Participant.case_id == case.id)))
-    if deselected is None:
-        deselected = list(session.scalars(select(User).join(CaseExclusion, CaseExclusion.user_id == User.id)
-                                          .where(CaseExclusion.case_id == case.id)))
-    excluded_ids = {u.id for u in deselected} | {u.id for u in handlers}
-    return [
-        u for u in session.scalars(
-            select(User).where(User.is_handler.is_(True), User.active.is_(True), User.public_key.is_not(None))
-            .order_by(User.display_name)
-        )
-        if u.id not in excluded_ids
-    ]
+    return [member.user for member in _staff_of_case(session, case) if member.may_receive]
 
 
 def labelled_answers(report: dict[str, str], questions: tuple[Question, ...]) -> list[tuple[str, str]]:
@@ -329,12 +335,19 @@ def _require_open(case: Case) -> None:
         raise ActionRefused(str(_l("This case is closed.")))
 
 
+def _own_participant(session: Session, opened: OpenCase, staff: Staff) -> Participant | None:
+    """The staff member's participant row of the case: the one that opened it (`open_case`), else read."""
+    if opened.participant is not None and opened.participant.user_id == staff.user.id:
+        return opened.participant
+    return session.scalar(
+        select(Participant).where(Participant.case_id == opened.case.id, Participant.user_id == staff.user.id)
+    )
+
+
 def _post_message(session: Session, opened: OpenCase, staff: Staff, body: str, day: date, kind: str) -> None:
     cases.add_message(session, opened, author_kind="handler", body=body, day=day, kind=kind,
                       author_user_id=staff.user.id)
-    participant = session.scalar(
-        select(Participant).where(Participant.case_id == opened.case.id, Participant.user_id == staff.user.id)
-    )
+    participant = _own_participant(session, opened, staff)
     if participant is not None:
         participant.last_read_counter = opened.case.message_counter
 

@@ -326,10 +326,14 @@ def load_staff(session: Session, settings: Settings, cookie_value: str, now: dat
     if parsed is None:
         return None
     session_id, session_key = parsed
-    row = session.get(HandlerSession, session_id)
-    if row is None or row.wrapped_private_key is None:
+    # Every staff page starts here: the session and its user in one round trip, a commit only for a change.
+    found = session.execute(
+        select(HandlerSession, User).outerjoin(User, User.id == HandlerSession.user_id)
+        .where(HandlerSession.id == session_id)
+    ).first()
+    if found is None or found[0].wrapped_private_key is None:
         return None
-    user = session.get(User, row.user_id)
+    row, user = found
     if (user is None or not user.active or row.last_seen_at + timedelta(minutes=settings.handler_idle_minutes) < now
             or row.created_at + timedelta(hours=settings.handler_session_max_hours) < now):
         session.delete(row)
@@ -341,7 +345,7 @@ def load_staff(session: Session, settings: Settings, cookie_value: str, now: dat
         return None
     if now - row.last_seen_at >= SEEN_RESOLUTION:
         row.last_seen_at = now
-    session.commit()
+        session.commit()
     return Staff(user=user, session_id=row.id, private_key=private_key)
 
 

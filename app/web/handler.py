@@ -15,7 +15,6 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -24,7 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.db import get_session
 from app.extensions import limiter
 from app.forms import BaseForm
-from app.models import Channel, utcnow
+from app.models import utcnow
 from app.services import accounts, case_track, clock, defaults, handling, inflow, limits, staff_auth
 from app.services.cases import OpenCase
 from app.services.handling import STATUSES
@@ -440,13 +439,12 @@ def _case_page(opened: OpenCase, staff: staff_auth.Staff, *, error: str | None =
     share_form = ShareForm(prefix="share")
     share_form.user_id.choices = [SelectChoice(u.id, u.display_name) for u in view.share_candidates]
     move_form = MoveForm(prefix="move")
-    move_form.channel.choices = [SelectChoice(c.slug, c.name(g.lang)) for c in session.scalars(
-        select(Channel).where(Channel.active.is_(True), Channel.id != view.case.channel_id).order_by(Channel.position))]
+    move_form.channel.choices = [SelectChoice(c.slug, c.name(g.lang)) for c in view.move_channels]
     extend_form = ExtendForm(prefix="extend")
     extend_form.extension.choices = [
         SelectChoice(f"{m.kind}:{slug}", f"{MILESTONE_LABELS.get(m.kind, m.kind)}: "
                      f"{case_track.EXTENSION_LABELS.get(slug, slug)} (+{days})")
-        for m, slug, days in case_track.extensions_available(session, view.case)]
+        for m, slug, days in view.extensions]
     forms.update(status=status_form, close=close_form, share=share_form, hold=ReasonForm(prefix="hold"),
                  release=ReasonForm(prefix="release"), meeting=ConfirmForm(prefix="meeting"), move=move_form,
                  extend=extend_form)
