@@ -395,8 +395,9 @@ def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAY
     """Open milestones that are overdue or due within `within_days` (not retention reviews), nearest first.
 
     Starts from the open cases (index ix_case_open), not from every open milestone: a closed case keeps
-    its unmet milestones as history, and those grow with the years. One page per query; the window count
-    gives the total in the same statement.
+    its unmet milestones as history, and those grow with the years. One page per query; the total comes
+    from the tally's open deadlines by due date (`kind` "open": those of cases not closed), not from a count
+    of every due milestone, which grows with the open cases.
     """
     channels = {c.id: c for c in session.scalars(select(Channel))}
     risky = _risky_by_channel(session)
@@ -404,8 +405,7 @@ def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAY
     # The page is chosen from indexes only (ix_case_open, the open-deadline index); the rows of its
     # cases are read for the category and the legal hold alone.
     due = (
-        select(Milestone.case_id, Milestone.kind, Milestone.due_on, Case.reference, Case.channel_id,
-               func.count().over().label("total"))
+        select(Milestone.case_id, Milestone.kind, Milestone.due_on, Case.reference, Case.channel_id)
         .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
         .where(Case.status.in_(OPEN_STATUSES), Case.closed_on.is_(None), open_deadline(),
                Milestone.due_on <= on + timedelta(days=within_days))
@@ -414,8 +414,7 @@ def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAY
         .subquery()
     )
     query = (
-        select(due.c.kind, due.c.due_on, due.c.reference, due.c.channel_id, Case.category, Case.legal_hold,
-               due.c.total)
+        select(due.c.kind, due.c.due_on, due.c.reference, due.c.channel_id, Case.category, Case.legal_hold)
         .join(Case, Case.id == due.c.case_id)
         .order_by(due.c.due_on, due.c.reference, due.c.kind)
     )
@@ -423,7 +422,7 @@ def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAY
     if not found and page > 1:
         return attention(session, on, lang, within_days)  # past the end (the list shrank): the first page
     rows = []
-    for kind, due_on, reference, channel_id, category, hold, _total in found:
+    for kind, due_on, reference, channel_id, category, hold in found:
         channel = channels[channel_id]
         # Open, so at risk exactly when the due date has passed (clock.milestone_at_risk).
         rows.append(AttentionRow(
@@ -431,7 +430,9 @@ def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAY
             kind=kind, due_on=due_on, days_left=(due_on - on).days,
             disclosure_risk=kind in risky.get(channel_id, set()) and due_on < on, legal_hold=hold,
         ))
-    total = found[0][-1] if found else 0
+    total = int(session.scalar(select(func.sum(TallyDue.milestones))
+                               .where(TallyDue.kind == "open", TallyDue.due_on <= on + timedelta(days=within_days)))
+                or 0)
     return AttentionPage(rows, total, page, max(1, -(-total // ATTENTION_PAGE_SIZE)))
 
 
