@@ -3,7 +3,7 @@
 Everything here reads only case metadata (channel, category, dates, status, outcome, anonymous,
 legal hold) and milestones. The overview's figures come from the tally (app/services/tally.py): counts per
 month of receipt and channel, kept in step with every change of a case, so the page reads a bounded number
-of rows however many cases there are. Medians come from day-histograms (their middle, found in SQL).
+of rows however many cases there are. Medians come from day-histograms.
 """
 
 from __future__ import annotations
@@ -18,19 +18,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import (
-    Integer,
-    Select,
-    and_,
-    case,
-    cast,
-    extract,
-    func,
-    literal,
-    literal_column,
-    select,
-    union_all,
-)
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -188,14 +176,12 @@ def _in_months(query: Select[Any], month: Any, year: int | None) -> Select[Any]:
     return query.where(month >= date(year, 1, 1), month <= date(year, 12, 1))
 
 
-def compute_stats(session: Session, granularity: str, year: int | None, on: date, *,
-                  histograms: bool = True) -> dict[tuple[str, str], Stats]:
+def compute_stats(session: Session, granularity: str, year: int | None, on: date) -> dict[tuple[str, str], Stats]:
     """Statistics keyed by (period, channel id) and (period, "") for every channel together.
 
     Read from the tally (app/services/tally.py): three queries over at most a few hundred rows per month and
     channel, however many cases there are. Undone milestones come by due date, so SQL splits them into
-    overdue and running by `on`. `histograms` False (the pages, which show only the medians): each day
-    histogram holds just its middle values, found in SQL (`_median_days`), instead of thousands of rows a year.
+    overdue and running by `on`.
     """
     cells: dict[tuple[str, str], Stats] = defaultdict(Stats)
     by_month: dict[tuple[date, str], Stats] = {}  # the cell of each tally key (thousands of day rows a year)
@@ -214,12 +200,11 @@ def compute_stats(session: Session, granularity: str, year: int | None, on: date
         for name, count in zip(tally.MONTH_COUNTS, counts, strict=True):
             setattr(cell, name, getattr(cell, name) + count)
 
-    if histograms:
-        days = _in_months(select(TallyDays.month, TallyDays.channel_id, TallyDays.kind, TallyDays.days,
-                                 TallyDays.cases).where(TallyDays.cases > 0), TallyDays.month, year)
-        for month, channel_id, kind, day_count, count in session.execute(days):
-            cell = cell_of(month, channel_id)
-            (cell.ack_days if kind == "ack" else cell.feedback_days)[day_count] += count
+    days = _in_months(select(TallyDays.month, TallyDays.channel_id, TallyDays.kind, TallyDays.days, TallyDays.cases)
+                      .where(TallyDays.cases > 0), TallyDays.month, year)
+    for month, channel_id, kind, day_count, count in session.execute(days):
+        cell = cell_of(month, channel_id)
+        (cell.ack_days if kind == "ack" else cell.feedback_days)[day_count] += count
 
     past_due = (TallyDue.due_on < on).label("past_due")  # grouped by its name: one bound date
     due = _in_months(select(TallyDue.month, TallyDue.channel_id, TallyDue.kind, past_due, func.sum(TallyDue.milestones))
@@ -236,50 +221,7 @@ def compute_stats(session: Session, granularity: str, year: int | None, on: date
 
     for (period, _channel), stats in list(cells.items()):
         cells[(period, "")].add(stats)
-    if not histograms:
-        for year_number, first_month, channel_id, kind, day_count, middles in session.execute(
-                _median_days(granularity, year)):
-            cell = cells[_period(year_number, first_month, granularity), channel_id]
-            (cell.ack_days if kind == "ack" else cell.feedback_days)[day_count] = middles
     return cells
-
-
-def _median_days(granularity: str, year: int | None) -> Select[Any]:
-    """The middle of each cell's day histogram: (year, first month of the period, channel id or "" for every
-    channel, kind, days, how many of the one or two middle positions fall on those days).
-
-    A running sum (a window over the histogram in day order) finds the middle values in SQL, so a cell
-    returns one or two rows instead of its whole histogram (thousands of rows a year); `_median` of
-    {days: middles} is the median of the whole histogram.
-    """
-    year_number = cast(extract("year", TallyDays.month), Integer)
-    month = cast(extract("month", TallyDays.month), Integer)
-    first_month = {"month": month, "quarter": (month - 1) // 3 * 3 + 1}.get(granularity, literal(1))
-    per_channel = (
-        _in_months(select(year_number.label("year"), first_month.label("month"), TallyDays.channel_id, TallyDays.kind,
-                          TallyDays.days, cast(func.sum(TallyDays.cases), Integer).label("cases"))
-                   .where(TallyDays.cases > 0), TallyDays.month, year)
-        .group_by(year_number, first_month, TallyDays.channel_id, TallyDays.kind, TallyDays.days)
-        .cte("per_channel")
-    )
-    every_channel = (
-        select(per_channel.c.year, per_channel.c.month, literal_column("''").label("channel_id"), per_channel.c.kind,
-               per_channel.c.days, cast(func.sum(per_channel.c.cases), Integer))
-        .group_by(per_channel.c.year, per_channel.c.month, per_channel.c.kind, per_channel.c.days)
-    )
-    histograms = union_all(select(per_channel), every_channel).subquery("histograms")
-    cell = (histograms.c.year, histograms.c.month, histograms.c.channel_id, histograms.c.kind)
-    running = select(*histograms.c,
-                     func.sum(histograms.c.cases).over(partition_by=cell, order_by=histograms.c.days).label("upto"),
-                     func.sum(histograms.c.cases).over(partition_by=cell).label("total")).subquery("running")
-
-    def holds(position: Any) -> Any:
-        """1 when the 0-based `position` in the cell's sorted values falls on this row's days, else 0."""
-        return case((and_(running.c.upto - running.c.cases <= position, position < running.c.upto), 1), else_=0)
-
-    middles = holds((running.c.total - 1) // 2) + holds(running.c.total // 2)
-    return (select(running.c.year, running.c.month, running.c.channel_id, running.c.kind, running.c.days, middles)
-            .where(middles > 0))
 
 
 def channel_names(session: Session, lang: str) -> dict[str, str]:
@@ -290,7 +232,7 @@ def overview(session: Session, granularity: str, year: int | None, on: date, lan
     """The overview table and chart; `year` limits month and quarter views (None: every year)."""
     if granularity not in GRANULARITIES:
         granularity = "month"
-    cells = compute_stats(session, granularity, year, on, histograms=False)
+    cells = compute_stats(session, granularity, year, on)
     names = channel_names(session, lang)
     order = {channel_id: position for position, channel_id in enumerate(names)}
     keys = sorted((key for key in cells if key[1]), key=lambda key: (key[0], order.get(key[1], len(order))))
@@ -615,7 +557,7 @@ class YearReport:
 
 def yearly_report(session: Session, year: int, on: date, lang: str) -> YearReport:
     """The year's figures, including the number and nature of anonymous reports (draft decree)."""
-    cells = compute_stats(session, "year", year, on, histograms=False)
+    cells = compute_stats(session, "year", year, on)
     names = channel_names(session, lang)
     by_channel = [OverviewRow(str(year), names[cid], cells[(str(year), cid)]) for cid in names
                   if (str(year), cid) in cells]
