@@ -23,7 +23,6 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from app.models import (
-    STATUSES,
     Case,
     Channel,
     DeadlinePolicy,
@@ -39,7 +38,6 @@ GRANULARITIES = ("month", "quarter", "year")
 RETENTION_KIND = "retention_review"
 REGISTER_KINDS = ("acknowledge", "respond", "feedback", "decide", "meeting", RETENTION_KIND)
 SOON_DAYS = 14
-OPEN_STATUSES = tuple(status for status in STATUSES if status != "closed")
 ATTENTION_PAGE_SIZE = 50
 
 
@@ -351,23 +349,34 @@ class AttentionPage:
 def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAYS, page: int = 1) -> AttentionPage:
     """Open milestones that are overdue or due within `within_days` (not retention reviews), nearest first.
 
-    Starts from the open cases (index ix_case_open), not from every open milestone: a closed case keeps
-    its unmet milestones as history, and those grow with the years. One page per query; the total comes
+    Starts from the open cases in the order of their nearest open deadline (kept on the case by the clock),
+    not from every open milestone (a closed case keeps its unmet milestones as history, and those grow with
+    the years) nor from every open case: a page reads about a page of cases. One page per query; the total comes
     from the tally's open deadlines by due date (`kind` "open": those of cases not closed), not from a count
     of every due milestone, which grows with the open cases.
     """
     channels = {c.id: c for c in session.scalars(select(Channel))}
     risky = _risky_by_channel(session)
     page = max(1, page)
-    # The page is chosen from indexes only (ix_case_open, the open-deadline index); the rows of its
-    # cases are read for the category and the legal hold alone.
+    # The page is chosen from the first cases by nearest deadline (ix_case_next_due): the first n deadlines in
+    # (due, reference, kind) order all belong to the first n cases in (nearest deadline, reference) order, since
+    # every other case's deadlines come after those cases' nearest ones. The rows of the page's cases are read
+    # for the category and the legal hold alone.
+    by = on + timedelta(days=within_days)
+    offset = (page - 1) * ATTENTION_PAGE_SIZE
+    first_cases = (
+        select(Case.id, Case.reference, Case.channel_id)
+        .where(Case.next_due_on <= by)  # only open cases have one: the clock clears it when a case closes
+        .order_by(Case.next_due_on, Case.reference)
+        .limit(offset + ATTENTION_PAGE_SIZE)
+        .subquery()
+    )
     due = (
-        select(Milestone.case_id, Milestone.kind, Milestone.due_on, Case.reference, Case.channel_id)
-        .select_from(Case).join(Milestone, Milestone.case_id == Case.id)
-        .where(Case.status.in_(OPEN_STATUSES), Case.closed_on.is_(None), open_deadline(),
-               Milestone.due_on <= on + timedelta(days=within_days))
-        .order_by(Milestone.due_on, Case.reference, Milestone.kind)
-        .limit(ATTENTION_PAGE_SIZE).offset((page - 1) * ATTENTION_PAGE_SIZE)
+        select(Milestone.case_id, Milestone.kind, Milestone.due_on, first_cases.c.reference, first_cases.c.channel_id)
+        .join(first_cases, first_cases.c.id == Milestone.case_id)
+        .where(open_deadline(), Milestone.due_on <= by)
+        .order_by(Milestone.due_on, first_cases.c.reference, Milestone.kind)
+        .limit(ATTENTION_PAGE_SIZE).offset(offset)
         .subquery()
     )
     query = (
@@ -388,7 +397,7 @@ def attention(session: Session, on: date, lang: str, within_days: int = SOON_DAY
             disclosure_risk=kind in risky.get(channel_id, set()) and due_on < on, legal_hold=hold,
         ))
     total = int(session.scalar(select(func.sum(TallyDue.milestones))
-                               .where(TallyDue.kind == "open", TallyDue.due_on <= on + timedelta(days=within_days)))
+                               .where(TallyDue.kind == "open", TallyDue.due_on <= by))
                 or 0)
     return AttentionPage(rows, total, page, max(1, -(-total // ATTENTION_PAGE_SIZE)))
 

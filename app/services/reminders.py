@@ -68,7 +68,10 @@ def due_milestones(session: Session, on: date, within_days: int) -> list[DueMile
         select(Milestone, Case.reference, Channel.slug)
         .join(Case, Case.id == Milestone.case_id)
         .join(Channel, Channel.id == Case.channel_id)
-        .where(Milestone.done_on.is_(None), Milestone.kind != RETENTION_KIND, Case.closed_on.is_(None),
+        # From the open cases with a deadline by then (ix_case_next_due; the clock keeps each open case's
+        # nearest one), not from every undone milestone: closed cases keep the ones they missed, for years.
+        .where(Case.next_due_on <= on + timedelta(days=within_days),
+               Milestone.done_on.is_(None), Milestone.kind != RETENTION_KIND, Case.closed_on.is_(None),
                Case.purged_on.is_(None), Milestone.due_on <= on + timedelta(days=within_days))
         .order_by(Milestone.due_on, Case.reference)
     )

@@ -98,8 +98,8 @@ def test_deadline_list_is_paged_in_due_order(
     for offset in range(60):  # 60 unacknowledged reports: one acknowledgement due each
         make_case("misstand", today - timedelta(days=offset % 20))
     closed = make_case("misstand", today - timedelta(days=3))
-    closed.closed_on, closed.status = today, "closed"  # its open milestone is history, not a deadline
-    db_session.flush()
+    closed.status = "closed"
+    clock.on_closed(db_session, closed, today)  # its open milestone is history, not a deadline
     with app.test_request_context("/nl/"):
         first = compliance.attention(db_session, today, "nl")
         second = compliance.attention(db_session, today, "nl", page=2)
