@@ -216,13 +216,19 @@ def user_export_key(username: str, out_file: Path) -> None:
 @main.command("maintenance")
 def maintenance_command() -> None:
     """Reorder reporter-written tables by random id, set stored file times to the day and repair the compliance
-    tally if it drifted (nightly: purge, gc, maintenance, backup)."""
-    from app.services.maintenance import reorder_reporter_tables, repair_tally, settle_stored_files
+    tally and the cases' nearest deadlines if they drifted (nightly: purge, gc, maintenance, backup)."""
+    from app.services.maintenance import (
+        reorder_reporter_tables,
+        repair_next_deadlines,
+        repair_tally,
+        settle_stored_files,
+    )
 
     app = _app()
     settings: Settings = app.config["MELDKLUIS"]
     with session_scope(app) as session:
         drifted = repair_tally(session)
+        stale = repair_next_deadlines(session)
         tables = reorder_reporter_tables(session)
         files = settle_stored_files(session, settings.storage_path)
     click.echo(f"{len(tables)} table(s) rewritten in random-id order" if tables
@@ -230,6 +236,8 @@ def maintenance_command() -> None:
     click.echo(f"{files} stored file(s) dated to the day")
     click.echo(f"compliance tally: {drifted} figure(s) differed from the cases; rebuilt" if drifted
                else "compliance tally: in step with the cases")
+    click.echo(f"nearest deadlines: {stale} case(s) recomputed from their milestones" if stale
+               else "nearest deadlines: in step with the milestones")
 
 
 @main.command("deadlines")

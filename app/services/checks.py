@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.config import Settings
 from app.models import Channel, ChannelRecipient, User
-from app.services import tally
+from app.services import clock, tally
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,11 @@ def check_database(session: Session, settings: Settings) -> list[Finding]:
         findings.append(Finding("tally-drift", f"{drifted} figure(s) of the compliance tally differ from the cases "
                                                "(changed by SQL outside the app?): run `meldkluis maintenance`, "
                                                "which rebuilds it"))
+    stale = clock.out_of_step(session)
+    if stale:
+        findings.append(Finding("next-deadline-drift", f"{len(stale)} case(s) show a nearest deadline in the inbox "
+                                                       "that their milestones do not give (changed by SQL outside "
+                                                       "the app?): run `meldkluis maintenance`, which recomputes it"))
     return findings
 
 

@@ -31,10 +31,10 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, Case, Channel, DeadlinePolicy, Milestone
+from app.models import AuditEvent, Case, Channel, DeadlinePolicy, Milestone, open_deadline
 from app.models.milestone import RETENTION_REVIEW
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -340,6 +340,29 @@ def summarise(session: Session, case: Case) -> None:
     """Bring the case's milestone figures in step with its stored milestones (after a change made outside the
     clock, such as a repair)."""
     _summarise(case, list(_milestones(session, case).values()))
+
+
+def out_of_step(session: Session) -> list[str]:
+    """Ids of the cases whose nearest deadline (the inbox's order, `next_due_on`/`next_milestone`) is not the one
+    their stored milestones give: changed by SQL outside the app. One statement over the cases."""
+    deadlines = select(Milestone.due_on, Milestone.kind).where(Milestone.case_id == Case.id, open_deadline())
+    nearest = deadlines.order_by(Milestone.due_on, Milestone.kind).limit(1)
+    due = nearest.with_only_columns(Milestone.due_on).scalar_subquery()
+    kind = nearest.with_only_columns(Milestone.kind).scalar_subquery()
+    return list(session.scalars(select(Case.id).where(or_(
+        and_(Case.closed_on.is_not(None), Case.next_due_on.is_not(None)),
+        and_(Case.closed_on.is_(None),
+             or_(Case.next_due_on.is_distinct_from(due), Case.next_milestone.is_distinct_from(kind))),
+    ))))
+
+
+def put_in_step(session: Session) -> int:
+    """Recompute the nearest deadline of every case `out_of_step` finds (nightly, `meldkluis maintenance`)."""
+    stale = out_of_step(session)
+    for case in session.scalars(select(Case).where(Case.id.in_(stale))):
+        summarise(session, case)
+    session.flush()
+    return len(stale)
 
 
 def _summarise(case: Case, milestones: list[Milestone]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.models import Attachment, Base
-from app.services import storage, tally
+from app.services import clock, storage, tally
 
 
 def reporter_tables() -> list[str]:
@@ -63,3 +63,12 @@ def repair_tally(session: Session) -> int:
         tally.rebuild(session.connection())
         session.commit()
     return drifted
+
+
+def repair_next_deadlines(session: Session) -> int:
+    """Recompute the nearest deadline of the cases whose milestones were changed outside the clock; returns how
+    many (the inbox, the attention list and the deadline run read it)."""
+    repaired = clock.put_in_step(session)
+    if repaired:
+        session.commit()
+    return repaired
