@@ -8,17 +8,14 @@ from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
-import crypto
 from app import db
-from app.models import Channel, ChannelRecipient, User, utcnow
-from app.services import accounts, clock, staff_auth
+from app.services import clock, staff_auth
 from app.services.submission import ReportInput, submit_report
 from tests.browser.axe import axe_tab, axe_violations, describe
+from tests.browser.staff import all_roles_staff
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long enough password 123"
 
 PAGES = ("/handler/login", "/handler/", "/handler/account", "/handler/case/{ref}", "/compliance/",
          "/compliance/register", "/compliance/report/{year}", "/admin/", "/admin/users/new", "/admin/users/{user}",
@@ -30,23 +27,12 @@ PAGES = ("/handler/login", "/handler/", "/handler/account", "/handler/case/{ref}
 def staff_world(app: Flask) -> tuple[str, dict[str, str]]:
     """One person with every role, a case (overdue, with a file and a thread) and a live session cookie."""
     with app.test_request_context(), db.session_scope(app) as session:
-        user = accounts.create_user(session, "alle", ["handler", "compliance", "admin"], display_name="Alle Rollen")
-        accounts.activate_user(session, user, PASSWORD, app.config["MELDKLUIS"].handler_kdf)
-        for channel in session.scalars(select(Channel)):
-            if session.get(ChannelRecipient, (channel.id, user.id)) is None:
-                session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
-        session.flush()
+        staff_user, cookie = all_roles_staff(session, app.config["MELDKLUIS"])
         receipt = submit_report(session, app.config["MELDKLUIS"], ReportInput(
             "misstand", "fraude", {"what": "Facturen worden dubbel betaald.", "ongoing": "yes"}),
             [("bewijs.pdf", io.BytesIO(b"%PDF-1.4"))], day=clock.today() - timedelta(days=100))
-        staff_user = session.scalar(select(User).where(User.username == "alle"))
-        assert staff_user is not None
-        assert staff_user.kdf_salt is not None and staff_user.private_key_by_password is not None
-        key = crypto.derive_password_key(PASSWORD, staff_user.kdf_salt, app.config["MELDKLUIS"].handler_kdf)
-        private_key = crypto.unwrap_private_key(staff_user.private_key_by_password, key, "password")
-        started = staff_auth.start_session(session, staff_user, private_key, utcnow())
         values = {"ref": receipt.reference, "year": str(clock.today().year), "user": staff_user.id}
-    return started.cookie_value, values
+    return cookie, values
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

@@ -7,35 +7,23 @@ from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
-import crypto
 from app import db
-from app.models import Channel, ChannelRecipient, User, utcnow
-from app.services import accounts, clock, staff_auth
+from app.services import clock, staff_auth
 from app.services.submission import ReportInput, submit_report
+from tests.browser.staff import all_roles_staff
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long enough password 123"
 
 
 @pytest.fixture
 def cookie(app: Flask) -> str:
     with app.test_request_context(), db.session_scope(app) as session:
-        user = accounts.create_user(session, "alle", ["handler", "compliance", "admin"], display_name="Alle Rollen")
-        accounts.activate_user(session, user, PASSWORD, app.config["MELDKLUIS"].handler_kdf)
-        for channel in session.scalars(select(Channel)):
-            if session.get(ChannelRecipient, (channel.id, user.id)) is None:
-                session.add(ChannelRecipient(channel_id=channel.id, user_id=user.id))
-        session.flush()
+        _user, value = all_roles_staff(session, app.config["MELDKLUIS"])
         for days in (3, 40, 100, 200):
             submit_report(session, app.config["MELDKLUIS"], ReportInput(
                 "misstand", "fraude", {"what": "x" * 20}), day=clock.today() - timedelta(days=days))
-        staff_user = session.scalar(select(User).where(User.username == "alle"))
-        assert staff_user is not None and staff_user.kdf_salt and staff_user.private_key_by_password
-        key = crypto.derive_password_key(PASSWORD, staff_user.kdf_salt, app.config["MELDKLUIS"].handler_kdf)
-        private_key = crypto.unwrap_private_key(staff_user.private_key_by_password, key, "password")
-        return staff_auth.start_session(session, staff_user, private_key, utcnow()).cookie_value
+        return value
 
 
 @pytest.mark.parametrize(("width", "paths"), [
