@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Engine, Select, create_engine, event, exc, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import private_sqlite_file
@@ -119,3 +119,11 @@ def _close_session(_exc: BaseException | None) -> None:
         current_app.logger.warning("database session closed with %s", type(error).__name__)
         with contextlib.suppress(Exception):
             session.invalidate()
+
+
+def count_rows(session: Session, query: Select[Any], at_most: int | None = None) -> int:
+    """Rows of `query`, counting no further than `at_most` when given (a page that says "more than" need not
+    count a long history)."""
+    if at_most is not None:
+        query = query.limit(at_most)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0

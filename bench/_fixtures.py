@@ -68,7 +68,6 @@ def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, see
 
     import crypto
     from app.models import Attachment, Case, Channel, Milestone, Participant, new_id
-    from app.models.milestone import RETENTION_REVIEW
     from app.services import cases as case_texts
     from app.services import clock, tally
     from app.services.storage import storage_path
@@ -112,9 +111,8 @@ def insert_cases(session: Any, count: int, handler: StaffLogin, today: date, see
                              shift_to_working_day=channel.policy.shift_to_working_day)
         acks = [item for item in planned.values() if item.kind in clock.ACK_KINDS]
         feedback_items = [item for item in planned.values() if item.kind in clock.FEEDBACK_KINDS]
-        deadlines = sorted((item.due_on, item.kind) for item in planned.values()
-                           if item.done_on is None and item.kind != RETENTION_REVIEW)
-        next_due, next_milestone = deadlines[0] if deadlines and closed is None else (None, None)
+        nearest = clock.nearest_deadline(planned.values()) if closed is None else None
+        next_due, next_milestone = nearest if nearest is not None else (None, None)
         rows[Case].append({
             "id": case_id, "reference": "MK-" + secrets.token_hex(6).upper(),
             "receipt_hash": secrets.token_bytes(32), "reporter_public_key": secrets.token_bytes(32),

@@ -373,8 +373,15 @@ def _summarise(case: Case, milestones: list[Milestone]) -> None:
     case.acknowledgements_on_time = sum(1 for m in acknowledgements if milestone_met(m))
     case.feedback_milestones = len(feedback)
     case.feedback_on_time = sum(1 for m in feedback if milestone_met(m))
-    deadlines = sorted((m.due_on, m.kind) for m in milestones if m.done_on is None and m.kind != RETENTION_REVIEW)
-    case.next_due_on, case.next_milestone = deadlines[0] if deadlines and case.closed_on is None else (None, None)
+    nearest = nearest_deadline(milestones) if case.closed_on is None else None
+    case.next_due_on, case.next_milestone = nearest if nearest is not None else (None, None)
+
+
+def nearest_deadline(milestones: Iterable[Any]) -> tuple[date, str] | None:
+    """(due date, kind) of the nearest open deadline among `milestones` (stored or planned), by date then kind;
+    the retention review is no deadline. What the inbox orders an open case by."""
+    return min(((m.due_on, m.kind) for m in milestones if m.done_on is None and m.kind != RETENTION_REVIEW),
+               default=None)
 
 
 def milestone_met(milestone: Milestone) -> bool:

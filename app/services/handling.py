@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from math import ceil
-from typing import Any
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.config import Settings
+from app.db import count_rows
 from app.models import (
     STATUSES,
     Attachment,
@@ -121,9 +121,9 @@ def inbox(
     if category:
         mine = mine.where(Case.category == category)
     if status in STATUSES or channel or category:
-        total = _count(session, mine, COUNT_CAP + 1)
+        total = count_rows(session, mine, COUNT_CAP + 1)
     else:  # purging a case deletes its participants: the handler's participant rows are their cases
-        total = _count(session, select(Participant.id).where(Participant.user_id == user_id), COUNT_CAP + 1)
+        total = count_rows(session, select(Participant.id).where(Participant.user_id == user_id), COUNT_CAP + 1)
     more = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     pages = max(1, ceil(total / PER_PAGE))
@@ -143,7 +143,7 @@ def inbox(
     ))
     if len(rows) < PER_PAGE and start + len(rows) < total:
         # Cases in the deadline part: all up to this page's last row when it showed some, else counted.
-        deadlines = start + len(rows) if rows else 0 if status == "closed" else _count(session, with_deadline)
+        deadlines = start + len(rows) if rows else 0 if status == "closed" else count_rows(session, with_deadline)
         rows += session.execute(
             mine.with_only_columns(*columns)
             .where(Case.next_due_on.is_(None))
@@ -178,13 +178,6 @@ def inbox(
         channels=channel_choices(listed, lang),
         more=more,
     )
-
-
-def _count(session: Session, query: Select[Any], at_most: int | None = None) -> int:
-    """Rows of `query`, counting no further than `at_most` when given."""
-    if at_most is not None:
-        query = query.limit(at_most)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 # --- reading a case ----------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from app.db import count_rows
 from app.models import Case, Participant
 
 USUAL_DAYS = 28
@@ -48,8 +49,8 @@ class Inflow:
 def _count(session: Session, user_id: str, first: date, last: date, at_most: int) -> int:
     """The handler's cases received from `first` to `last`, counting no further than `at_most`."""
     mine = exists().where(Participant.case_id == Case.id, Participant.user_id == user_id)
-    cases = select(Case.id).where(Case.received_on >= first, Case.received_on <= last, mine).limit(at_most)
-    return session.scalar(select(func.count()).select_from(cases.subquery())) or 0
+    return count_rows(session, select(Case.id).where(Case.received_on >= first, Case.received_on <= last, mine),
+                      at_most)
 
 
 def inflow(session: Session, user_id: str, today: date) -> Inflow:
